@@ -1,0 +1,21 @@
+#pragma once
+/// Checks input mappings and infers the ones not written. See MapTerm in model.h.
+#include "base/diagnostic.h"
+#include "model/model.h"
+
+namespace dbuild {
+
+/// Converts one written mapping term to a MapTerm. `in_key` is the input key it selects.
+/// Returns nothing (and reports) when the term is invalid.
+std::optional<MapTerm> check_map_term(const ast::Expr& e, const PartitionKeyDef& in_key,
+                                      const std::vector<PartitionKeyDef>& out_keys,
+                                      Diagnostics& diags);
+
+/// Infers terms for an input without a written mapping; reports why it cannot.
+bool infer_mapping(const Dataset& out, const Dataset& in, Span at, std::vector<MapTerm>& terms,
+                   Diagnostics& diags);
+
+/// The mapping as users write it, e.g. `raw_logs[month(day)]`, for hints and `dbuild graph`.
+std::string describe_mapping(const Dataset& out, const Dataset& in, const std::vector<MapTerm>& t);
+
+}  // namespace dbuild
