@@ -158,9 +158,10 @@ module.exports = grammar({
       seq('"', optional(alias($._double_content, $.string_content)), token.immediate('"')),
       seq("'", optional(alias($._single_content, $.string_content)), token.immediate("'")),
     ),
-    _triple_content: $ => token.immediate(/([^"]|"[^"]|""[^"])+/),
-    _double_content: $ => token.immediate(/([^"\\\n]|\\.)+/),
-    _single_content: $ => token.immediate(/[^'\n]+/),
+    // Content outranks comments, so a string may start with `#`.
+    _triple_content: $ => token.immediate(prec(1, /([^"]|"[^"]|""[^"])+/)),
+    _double_content: $ => token.immediate(prec(1, /([^"\\\n]|\\.)+/)),
+    _single_content: $ => token.immediate(prec(1, /[^'\n]+/)),
 
     identifier: $ => /[A-Za-z_][A-Za-z0-9_]*/,
     comment: $ => token(seq('#', /.*/)),

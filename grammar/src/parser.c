@@ -1089,7 +1089,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(22);
       if (lookahead == '!') ADVANCE(15);
       if (lookahead == '"') ADVANCE(51);
-      if (lookahead == '#') ADVANCE(66);
+      if (lookahead == '#') ADVANCE(65);
       if (lookahead == '\'') ADVANCE(53);
       if (lookahead == '(') ADVANCE(32);
       if (lookahead == ')') ADVANCE(33);
@@ -1115,17 +1115,17 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(45);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(63);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(62);
       END_STATE();
     case 1:
       if (lookahead == '\n') SKIP(13)
       if (lookahead == '"') ADVANCE(51);
-      if (lookahead == '#') ADVANCE(57);
+      if (lookahead == '#') ADVANCE(59);
       if (lookahead == '\\') ADVANCE(19);
       if (lookahead == '\t' ||
           lookahead == '\r' ||
-          lookahead == ' ') ADVANCE(58);
-      if (lookahead != 0) ADVANCE(59);
+          lookahead == ' ') ADVANCE(57);
+      if (lookahead != 0) ADVANCE(58);
       END_STATE();
     case 2:
       if (lookahead == '\n') SKIP(13)
@@ -1134,12 +1134,12 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (lookahead == '\t' ||
           lookahead == '\r' ||
           lookahead == ' ') ADVANCE(60);
-      if (lookahead != 0) ADVANCE(62);
+      if (lookahead != 0) ADVANCE(61);
       END_STATE();
     case 3:
       if (lookahead == '!') ADVANCE(15);
       if (lookahead == '"') ADVANCE(50);
-      if (lookahead == '#') ADVANCE(66);
+      if (lookahead == '#') ADVANCE(65);
       if (lookahead == '\'') ADVANCE(52);
       if (lookahead == '(') ADVANCE(32);
       if (lookahead == ')') ADVANCE(33);
@@ -1162,11 +1162,11 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(45);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(63);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(62);
       END_STATE();
     case 4:
       if (lookahead == '"') ADVANCE(51);
-      if (lookahead == '#') ADVANCE(66);
+      if (lookahead == '#') ADVANCE(65);
       if (lookahead == '\'') ADVANCE(53);
       if (lookahead == '\t' ||
           lookahead == '\n' ||
@@ -1198,7 +1198,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 10:
       if (lookahead == '"') ADVANCE(12);
-      if (lookahead == '#') ADVANCE(66);
+      if (lookahead == '#') ADVANCE(65);
       if (lookahead == '\t' ||
           lookahead == '\n' ||
           lookahead == '\r' ||
@@ -1212,7 +1212,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (lookahead == '"') ADVANCE(7);
       END_STATE();
     case 13:
-      if (lookahead == '#') ADVANCE(66);
+      if (lookahead == '#') ADVANCE(65);
       if (lookahead == '\t' ||
           lookahead == '\n' ||
           lookahead == '\r' ||
@@ -1235,7 +1235,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 19:
       if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(59);
+          lookahead != '\n') ADVANCE(58);
       END_STATE();
     case 20:
       if (lookahead != 0 &&
@@ -1245,7 +1245,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(22);
       if (lookahead == '!') ADVANCE(15);
       if (lookahead == '"') ADVANCE(49);
-      if (lookahead == '#') ADVANCE(66);
+      if (lookahead == '#') ADVANCE(65);
       if (lookahead == '\'') ADVANCE(52);
       if (lookahead == '(') ADVANCE(32);
       if (lookahead == ')') ADVANCE(33);
@@ -1271,7 +1271,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(45);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(63);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(62);
       END_STATE();
     case 22:
       ACCEPT_TOKEN(ts_builtin_sym_end);
@@ -1395,7 +1395,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 54:
       ACCEPT_TOKEN(sym__triple_content);
       if (lookahead == '\n') ADVANCE(56);
-      if (lookahead == '"') ADVANCE(65);
+      if (lookahead == '"') ADVANCE(64);
       if (lookahead != 0) ADVANCE(54);
       END_STATE();
     case 55:
@@ -1415,25 +1415,25 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 57:
       ACCEPT_TOKEN(sym__double_content);
-      if (lookahead == '"') ADVANCE(66);
-      if (lookahead == '\\') ADVANCE(67);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(57);
-      END_STATE();
-    case 58:
-      ACCEPT_TOKEN(sym__double_content);
-      if (lookahead == '#') ADVANCE(57);
+      if (lookahead == '#') ADVANCE(59);
       if (lookahead == '\\') ADVANCE(19);
       if (lookahead == '\t' ||
           lookahead == '\r' ||
-          lookahead == ' ') ADVANCE(58);
+          lookahead == ' ') ADVANCE(57);
       if (lookahead != 0 &&
           lookahead != '\n' &&
-          lookahead != '"') ADVANCE(59);
+          lookahead != '"') ADVANCE(58);
+      END_STATE();
+    case 58:
+      ACCEPT_TOKEN(sym__double_content);
+      if (lookahead == '\\') ADVANCE(19);
+      if (lookahead != 0 &&
+          lookahead != '\n' &&
+          lookahead != '"') ADVANCE(58);
       END_STATE();
     case 59:
       ACCEPT_TOKEN(sym__double_content);
-      if (lookahead == '\\') ADVANCE(19);
+      if (lookahead == '\\') ADVANCE(66);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '"') ADVANCE(59);
@@ -1446,48 +1446,42 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead == ' ') ADVANCE(60);
       if (lookahead != 0 &&
           lookahead != '\n' &&
-          lookahead != '\'') ADVANCE(62);
+          lookahead != '\'') ADVANCE(61);
       END_STATE();
     case 61:
       ACCEPT_TOKEN(sym__single_content);
-      if (lookahead == '\'') ADVANCE(66);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(61);
-      END_STATE();
-    case 62:
-      ACCEPT_TOKEN(sym__single_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
-          lookahead != '\'') ADVANCE(62);
+          lookahead != '\'') ADVANCE(61);
       END_STATE();
-    case 63:
+    case 62:
       ACCEPT_TOKEN(sym_identifier);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(63);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(62);
+      END_STATE();
+    case 63:
+      ACCEPT_TOKEN(sym_comment);
+      if (lookahead == '\n') ADVANCE(56);
+      if (lookahead == '"') ADVANCE(65);
+      if (lookahead != 0) ADVANCE(54);
       END_STATE();
     case 64:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead == '\n') ADVANCE(56);
-      if (lookahead == '"') ADVANCE(66);
+      if (lookahead == '"') ADVANCE(63);
       if (lookahead != 0) ADVANCE(54);
       END_STATE();
     case 65:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '\n') ADVANCE(56);
-      if (lookahead == '"') ADVANCE(64);
-      if (lookahead != 0) ADVANCE(54);
+      if (lookahead != 0 &&
+          lookahead != '\n') ADVANCE(65);
       END_STATE();
     case 66:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(66);
-      END_STATE();
-    case 67:
-      ACCEPT_TOKEN(sym_comment);
-      if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(57);
+          lookahead != '\n') ADVANCE(59);
       END_STATE();
     default:
       return false;
@@ -6474,17 +6468,17 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [544] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
   [546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
   [548] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
-  [550] = {.entry = {.count = 1, .reusable = false}}, SHIFT(181),
+  [550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
   [552] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
-  [554] = {.entry = {.count = 1, .reusable = false}}, SHIFT(182),
+  [554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
   [556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
   [558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [560] = {.entry = {.count = 1, .reusable = false}}, SHIFT(177),
+  [560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
   [562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
   [564] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
   [566] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_star, 1),
   [568] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
-  [570] = {.entry = {.count = 1, .reusable = false}}, SHIFT(176),
+  [570] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
   [572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
   [574] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
   [576] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),

@@ -887,7 +887,21 @@ class ModelBuilder {
 }  // namespace
 
 Model build_model(Workspace& ws, const ModelOptions& options, Diagnostics& diags) {
-  return ModelBuilder(ws, options, diags).build();
+  // Meaning is not checked inside declarations with syntax errors: whatever is missing was
+  // already reported, and a second message about it would only be noise.
+  Diagnostics semantic;
+  Model model = ModelBuilder(ws, options, semantic).build();
+  std::vector<Span> broken;
+  for (const auto& file : ws.asts)
+    for (const auto& decl : file.declarations)
+      if (decl.has_syntax_error) broken.push_back(decl.span);
+  for (const auto& d : semantic.items()) {
+    bool inside = std::any_of(broken.begin(), broken.end(), [&](const Span& s) {
+      return s.file == d.span.file && s.begin <= d.span.begin && d.span.begin < s.end;
+    });
+    if (!inside) diags.add(d);
+  }
+  return model;
 }
 
 }  // namespace dbuild

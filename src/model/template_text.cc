@@ -98,9 +98,12 @@ class ExprParser {
       while (pos_ < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '_')) ++pos_;
       e.kind = ast::Expr::Kind::Identifier;
       e.text = std::string(src_.substr(start, pos_ - start));
+      size_t name_end = pos_;
       skip_space();
       if (pos_ < src_.size() && src_[pos_] == '(') {
         if (!call_args(e)) return std::nullopt;
+      } else {
+        pos_ = name_end;
       }
     } else {
       return fail(fmt::format("unexpected `{}` in template", c));

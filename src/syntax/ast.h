@@ -133,6 +133,7 @@ struct Declaration {
   StringLit import_path;     // Import
   std::optional<Expr> value; // Var (unset: no default)
   Block body;                // Workspace, Connection, Format, Source, Table
+  bool has_syntax_error = false;  // parts may be missing: the model reports nothing inside
 };
 
 struct File {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <tree_sitter/api.h>
@@ -65,8 +66,13 @@ class Builder {
       return;
     }
     if (is(node, "ERROR")) {
-      diags_.error(span(node), fmt::format("syntax error: unexpected {}", describe_error(node)),
-                   error_hint(node));
+      if (auto usage = clause_usage(node)) {
+        diags_.error(span(node), fmt::format("syntax error: malformed `{}` {}", usage->keyword, usage->what),
+                     usage->hint);
+      } else {
+        diags_.error(span(node), fmt::format("syntax error: unexpected {}", describe_error(node)),
+                     error_hint(node));
+      }
       return;
     }
     uint32_t n = ts_node_child_count(node);
@@ -83,6 +89,36 @@ class Builder {
     if (nl != std::string_view::npos) t = t.substr(0, nl);
     if (t.size() > 40) return fmt::format("`{}...`", t.substr(0, 40));
     return fmt::format("`{}`", t);
+  }
+
+  /// How a clause or declaration is written, for errors that start with its keyword.
+  struct Usage {
+    const char* keyword;
+    const char* what;
+    const char* hint;
+  };
+  std::optional<Usage> clause_usage(TSNode error) const {
+    static const Usage kUsages[] = {
+        {"partition", "clause", "write `partition day: date` (key types: date, month, hour, int, string)"},
+        {"input", "clause", "write `input name` or `input name[mapping]`, as in input raw_logs[month(day)]"},
+        {"sql", "clause", "write sql \"\"\"SELECT ...\"\"\" or sql file \"query.sql\""},
+        {"command", "clause", "write command \"\"\"...\"\"\" or command file \"script.sh\""},
+        {"output", "clause", "write output \"out/{day}.csv\""},
+        {"check", "clause", "write check not_null(col), check row_count > 0, or check \"label\" sql \"...\""},
+        {"test", "block", "write test \"name\" { given table \"\"\"rows\"\"\"  expect \"\"\"rows\"\"\" }"},
+        {"import", "declaration", "write import \"std/name\" or import \"path/file.dbuild\""},
+        {"var", "declaration", "write var name = value, or var name (then pass --var name=VALUE)"},
+        {"table", "declaration", "write table name { ... }"},
+        {"source", "declaration", "write source name { path = \"data/{day}.csv\"  format = csv  partition day: date }"},
+        {"format", "declaration", "write format name { kind = \"regex\" ... }"},
+        {"connection", "declaration", "write connection name { engine = \"postgres\" ... }"},
+    };
+    TSNode first = error;
+    while (ts_node_child_count(first) > 0) first = ts_node_child(first, 0);
+    std::string_view t = text(first);
+    for (const Usage& u : kUsages)
+      if (t == u.keyword) return u;
+    return std::nullopt;
   }
 
   static std::string missing_hint(const char* type) {
@@ -117,7 +153,7 @@ class Builder {
     s.content_begin = ts_node_start_byte(content);
     std::string_view raw = text(content);
     if (!t.empty() && t[0] == '"' && t.rfind("\"\"\"", 0) != 0) {
-      s.raw = false;
+      s.raw = raw.find('\\') == std::string_view::npos;  // no escapes: offsets map one to one
       s.value = unescape(raw);
     } else {
       s.value = std::string(raw);
@@ -359,6 +395,7 @@ class Builder {
     using Kind = ast::Declaration::Kind;
     ast::Declaration d;
     d.span = span(node);
+    d.has_syntax_error = ts_node_has_error(node);
     const char* type = ts_node_type(node);
     struct { const char* type; Kind kind; } kinds[] = {
         {"import_declaration", Kind::Import}, {"variable_declaration", Kind::Var},

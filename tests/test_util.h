@@ -1,0 +1,53 @@
+#pragma once
+/// Helpers shared by tests: temporary directories and files, running the real binary.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace dbuild::testing {
+
+/// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dbuild-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+  /// Writes `text` to `rel` under the directory, creating parent directories.
+  void write(const std::string& rel, const std::string& text) const {
+    std::filesystem::path p = std::filesystem::path(path_) / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+  }
+
+ private:
+  std::string path_;
+};
+
+/// Output and exit code of a shell command.
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+/// Runs `command` with /bin/sh, capturing stdout and stderr together.
+RunResult run_command(const std::string& command);
+
+/// The path of the dbuild binary built beside the tests.
+inline std::string dbuild_binary() { return DBUILD_BINARY; }
+inline std::string source_dir() { return DBUILD_SOURCE_DIR; }
+
+/// Reads a whole file ("" when missing).
+std::string slurp(const std::string& path);
+
+}  // namespace dbuild::testing
