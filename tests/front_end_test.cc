@@ -112,12 +112,12 @@ TEST_CASE("dbuild check: the example prints nothing and exits 0; a broken copy e
 
   testing::TempDir dir;
   dir.write("workspace.dbuild", "var threshold = 400\n");
-  dir.write("t.dbuild", "table t {\n  partition day: date\n  sql \"SELECT {{ threshhold }}\"\n}\n");
+  dir.write("t.dbuild", "table t {\n  sql \"SELECT {{ threshhold }}\"\n}\n");
   auto bad = testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " check");
   CHECK(bad.exit_code == 1);
   CHECK(bad.output ==
-        "t.dbuild:3:18: error: unknown name `threshhold` in template\n"
-        " 3 |   sql \"SELECT {{ threshhold }}\"\n"
+        "t.dbuild:2:18: error: unknown name `threshhold` in template\n"
+        " 2 |   sql \"SELECT {{ threshhold }}\"\n"
         "   |                  ^~~~~~~~~~\n"
         "  hint: did you mean `threshold`?\n"
         "1 error found\n");

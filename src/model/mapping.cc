@@ -1,5 +1,6 @@
 #include "model/mapping.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -210,6 +211,17 @@ bool infer_mapping(const Dataset& out, const Dataset& in, Span at, std::vector<M
     return false;
   }
   return true;
+}
+
+bool term_determines_key(const MapTerm& t) {
+  return t.kind != MapTerm::Kind::All && t.kind != MapTerm::Kind::Literal;
+}
+
+bool input_determines_keys(const InputDef& in, size_t out_arity) {
+  std::vector<bool> seen(out_arity, false);
+  for (const auto& t : in.terms)
+    if (term_determines_key(t) && t.out_key < out_arity) seen[t.out_key] = true;
+  return out_arity > 0 && std::all_of(seen.begin(), seen.end(), [](bool b) { return b; });
 }
 
 std::string describe_mapping(const Dataset& out, const Dataset& in, const std::vector<MapTerm>& terms) {

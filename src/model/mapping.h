@@ -15,6 +15,12 @@ std::optional<MapTerm> check_map_term(const ast::Expr& e, const PartitionKeyDef&
 bool infer_mapping(const Dataset& out, const Dataset& in, Span at, std::vector<MapTerm>& terms,
                    Diagnostics& diags);
 
+/// Whether a term determines an output key's values (all but `*` and literals).
+bool term_determines_key(const MapTerm& term);
+/// Whether an input's terms determine every one of `out_arity` output keys, so the output's
+/// partitions can be enumerated from the input's.
+bool input_determines_keys(const InputDef& input, size_t out_arity);
+
 /// The mapping as users write it, e.g. `raw_logs[month(day)]`, for hints and `dbuild graph`.
 std::string describe_mapping(const Dataset& out, const Dataset& in, const std::vector<MapTerm>& t);
 

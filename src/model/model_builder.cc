@@ -528,6 +528,7 @@ class ModelBuilder {
     }
     declared_inputs(b, ds);
     if (ds.kind == Dataset::Kind::SqlTable) merge_sql_inputs(ds);
+    check_partitions_determined(d, ds);
     check_templates(ds);
     for (const auto& c : b.checks) build_check(c, ds);
     for (const auto& t : b.tests) build_test(t, ds, file);
@@ -700,6 +701,19 @@ class ModelBuilder {
       if (bad_keys_.count(id) || bad_keys_.count(ds.id)) continue;  // already reported
       if (infer_mapping(ds, model_.datasets[id], at, input.terms, diags_)) ds.inputs.push_back(std::move(input));
     }
+  }
+
+  /// A partitioned table's partitions come from an input that determines every key.
+  void check_partitions_determined(const ast::Declaration& d, const Dataset& ds) {
+    if (ds.keys.empty() || bad_keys_.count(ds.id) || attempted_.size() > ds.inputs.size()) return;
+    for (const auto& in : ds.inputs)
+      if (input_determines_keys(in, ds.keys.size())) return;
+    std::string keys;
+    for (const auto& k : ds.keys) keys += (keys.empty() ? "`" : ", `") + k.name + "`";
+    diags_.error(d.name_span,
+                 fmt::format("cannot tell which partitions `{}` has: no input determines {}", ds.name, keys),
+                 "a table's partitions come from its inputs: map an input onto every key, as in "
+                 "`input events[day]`, or drop the partition clause");
   }
 
   // ---- templates ----
