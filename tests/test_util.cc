@@ -6,9 +6,9 @@
 
 namespace dbuild::testing {
 
-RunResult run_command(const std::string& command) {
+RunResult run_command(const std::string& command, bool merge_stderr) {
   RunResult r;
-  std::string full = command + " 2>&1";
+  std::string full = merge_stderr ? command + " 2>&1" : command;
   FILE* pipe = popen(full.c_str(), "r");
   if (!pipe) return r;
   char buf[4096];

@@ -40,8 +40,9 @@ struct RunResult {
   std::string output;  // stdout and stderr, interleaved
 };
 
-/// Runs `command` with /bin/sh, capturing stdout and stderr together.
-RunResult run_command(const std::string& command);
+/// Runs `command` with /bin/sh, capturing stdout, and stderr too unless the command
+/// redirects it itself (`merge_stderr` false).
+RunResult run_command(const std::string& command, bool merge_stderr = true);
 
 /// The path of the dbuild binary built beside the tests.
 inline std::string dbuild_binary() { return DBUILD_BINARY; }

@@ -7,33 +7,24 @@
 #include <fmt/format.h>
 
 #include "cli/front_end.h"
+#include "cli/graph_commands.h"
+#include "cli/session.h"
 
 namespace dbuild {
 namespace {
 
-/// Options every command shares.
-struct CommonOptions {
-  std::string dir = ".";
-  std::vector<std::string> vars;  // NAME=VALUE
-};
-
-void add_common(CLI::App* cmd, CommonOptions& o) {
+void add_common(CLI::App* cmd, CommonOptions& o, bool json) {
   cmd->add_option("-C,--directory", o.dir, "Run in this directory (the workspace is found from it)");
   cmd->add_option("--var", o.vars, "Set a variable: --var NAME=VALUE (repeatable)");
+  if (json) cmd->add_flag("--json", o.json, "Print one JSON object for machines (see docs/json.md)");
 }
 
-std::map<std::string, std::string> parse_vars(const std::vector<std::string>& vars, bool& ok) {
-  std::map<std::string, std::string> out;
-  for (const auto& v : vars) {
-    size_t eq = v.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      fmt::print(stderr, "dbuild: error: --var {}: expected NAME=VALUE\n", v);
-      ok = false;
-      continue;
-    }
-    out[v.substr(0, eq)] = v.substr(eq + 1);
-  }
-  return out;
+void add_select(CLI::App* cmd, SelectOptions& o) {
+  cmd->add_option("targets", o.selectors,
+                  "table, table@PARTITION, table@A..B, globs (sales_*), +table (with upstream), table+ "
+                  "(with downstream); default: everything");
+  cmd->add_option("--from", o.from, "Only partitions on or after this date (2024-03-05)");
+  cmd->add_option("--to", o.to, "Only partitions on or before this date");
 }
 
 int cmd_check(const CommonOptions& o) {
@@ -41,9 +32,14 @@ int cmd_check(const CommonOptions& o) {
   auto vars = parse_vars(o.vars, ok);
   if (!ok) return 64;
   FrontEnd fe = load_front_end(o.dir, vars);
-  if (fe.errors)
-    fmt::print(stderr, "{} error{} found\n", fe.errors, fe.errors == 1 ? "" : "s");
+  if (fe.errors) fmt::print(stderr, "{} error{} found\n", fe.errors, fe.errors == 1 ? "" : "s");
   return fe.ok ? 0 : 1;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  return out;
 }
 
 }  // namespace
@@ -53,9 +49,35 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", "dbuild 0.1.0");
   app.require_subcommand(1);
   CommonOptions common;
+  SelectOptions select;
+  BuildFlags build_flags;
+  bool exit_code = false;
+  std::string why_target;
 
   CLI::App* check = app.add_subcommand("check", "Parse and validate every rule file of the workspace");
-  add_common(check, common);
+  add_common(check, common, false);
+
+  CLI::App* build = app.add_subcommand("build", "Bring the selected partitions up to date");
+  add_common(build, common, true);
+  add_select(build, select);
+  build->add_option("-j,--jobs", build_flags.jobs, "Run N actions at once (default: the number of cores)");
+  build->add_flag("-k,--keep-going", build_flags.keep_going, "Go on with what does not depend on a failure");
+  build->add_flag("--force", build_flags.force, "Rebuild the selected partitions even if up to date");
+  build->add_flag("-n,--dry-run", build_flags.dry_run, "Print what would run (as plan) and stop");
+
+  CLI::App* plan = app.add_subcommand("plan", "List the stale partitions and why");
+  add_common(plan, common, true);
+  add_select(plan, select);
+  plan->add_flag("--exit-code", exit_code, "Exit 2 when anything is stale");
+  plan->add_flag("--force", build_flags.force, "Plan as if --force were given to build");
+
+  CLI::App* status = app.add_subcommand("status", "Count up-to-date, stale, missing and failed partitions");
+  add_common(status, common, true);
+  add_select(status, select);
+
+  CLI::App* why = app.add_subcommand("why", "Say why a partition is stale or up to date");
+  add_common(why, common, false);
+  why->add_option("target", why_target, "table@PARTITION (or table)")->required();
 
   try {
     app.parse(argc, argv);
@@ -64,6 +86,10 @@ int run_cli(int argc, char** argv) {
     return code == 0 ? 0 : 64;
   }
   if (check->parsed()) return cmd_check(common);
+  if (build->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
+  if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);
+  if (status->parsed()) return cmd_status(common, select);
+  if (why->parsed()) return cmd_why(common, why_target);
   return 64;
 }
 

@@ -1,0 +1,206 @@
+#include "cli/graph_commands.h"
+
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace dbuild {
+namespace {
+
+using exec::ActionState;
+using json = nlohmann::json;
+
+std::string seconds(int64_t ms) { return fmt::format("{:.2f}s", static_cast<double>(ms) / 1000.0); }
+
+/// Prints a failure at the rule that failed: path:line:col, the line, the engine's message.
+void print_failure(const Session& s, ActionId a, const std::string& error) {
+  const Dataset& ds = s.fe.model.datasets[s.graph->dataset_of(a)];
+  Diagnostic d;
+  d.span = ds.text_span.file != kNoFile ? ds.text_span : ds.span;
+  d.span.end = d.span.begin;
+  d.message = fmt::format("{} failed: {}", s.graph->label(a), error);
+  d.hint = fmt::format("`dbuild log {}` shows the log; the previous data is kept", s.graph->label(a));
+  std::fputs(render(d, s.fe.workspace->files).c_str(), stderr);
+}
+
+/// The status line on a terminal, plain lines otherwise.
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : tty_(isatty(STDERR_FILENO) != 0) {}
+  void update(const exec::Progress& p, const std::string& state_word) {
+    if (!tty_) {
+      fmt::print(stderr, "[{}/{}] {} {}\n", p.done, p.to_run, state_word, p.last);
+      return;
+    }
+    int64_t eta = p.done ? p.elapsed_ms * static_cast<int64_t>(p.to_run - p.done) / static_cast<int64_t>(p.done) : 0;
+    fmt::print(stderr, "\r\033[K[{}/{}] running {} · failed {} · {} · ETA {} · {}", p.done, p.to_run,
+               p.running, p.failed, seconds(p.elapsed_ms), seconds(eta), p.last);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (tty_) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  bool tty_;
+};
+
+json action_json(const Session& s, ActionId a) {
+  const Dataset& ds = s.fe.model.datasets[s.graph->dataset_of(a)];
+  return json{{"dataset", ds.name}, {"partition", s.graph->partition_text(a)}};
+}
+
+int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool exit_code) {
+  size_t stale = 0, up_to_date = 0;
+  json actions = json::array();
+  for (ActionId a = 0; a < s.graph->size(); ++a) {
+    if (!s.selected[a]) continue;
+    const auto& info = ev.info()[a];
+    if (info.state != ActionState::kStale) {
+      ++up_to_date;
+      continue;
+    }
+    ++stale;
+    if (as_json) {
+      json j = action_json(s, a);
+      j["reasons"] = exec::reason_codes(info.reasons);
+      actions.push_back(std::move(j));
+    } else {
+      fmt::print("{}: {}\n", s.graph->label(a), exec::reason_words(info.reasons));
+    }
+  }
+  if (as_json) fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}}.dump());
+  else fmt::print("{} stale, {} up to date\n", stale, up_to_date);
+  return exit_code && stale ? 2 : 0;
+}
+
+}  // namespace
+
+int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool force, bool exit_code) {
+  Session s;
+  if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
+  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  Status st = ev.plan(s.selected, force);
+  if (!st.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", st.message());
+    return 1;
+  }
+  return print_plan(s, ev, common.json, exit_code);
+}
+
+int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
+              const std::string& command_line) {
+  if (flags.dry_run) return cmd_plan(common, select, flags.force, false);
+  Session s;
+  if (int rc = open_session(common, select, Access::kBuild, command_line, s)) return rc;
+  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  exec::BuildOptions options;
+  options.jobs = flags.jobs > 0 ? flags.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.keep_going = flags.keep_going;
+  options.force = flags.force;
+  options.command_line = command_line;
+  ProgressPrinter printer;
+  options.on_progress = [&](const exec::Progress& p) {
+    if (!common.json) printer.update(p, p.failed ? "finished" : "ran");
+  };
+  auto sum = ev.build(s.selected, options);
+  printer.finish();
+  if (!sum.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", sum.status().message());
+    return 1;
+  }
+  for (ActionId a = 0; a < s.graph->size(); ++a)
+    if (ev.info()[a].state == ActionState::kFailed) print_failure(s, a, ev.info()[a].error);
+  if (common.json) {
+    json actions = json::array();
+    for (ActionId a = 0; a < s.graph->size(); ++a) {
+      if (!s.selected[a]) continue;
+      json j = action_json(s, a);
+      j["result"] = exec::state_code(ev.info()[a].state);
+      actions.push_back(std::move(j));
+    }
+    fmt::print("{}\n", json{{"ran", sum->ran}, {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
+                            {"failed", sum->failed}, {"not_run", sum->not_run}, {"actions", actions}}
+                           .dump());
+  } else {
+    fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{} in {}\n", sum->ran, sum->up_to_date,
+               sum->cut_off, sum->failed, sum->not_run ? fmt::format(", not run {}", sum->not_run) : "",
+               seconds(sum->elapsed_ms));
+  }
+  return sum->failed || sum->not_run ? 1 : 0;
+}
+
+int cmd_status(const CommonOptions& common, const SelectOptions& select) {
+  Session s;
+  if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
+  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  Status st = ev.plan(s.selected, false);
+  if (!st.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", st.message());
+    return 1;
+  }
+  struct Counts { size_t total = 0, up_to_date = 0, stale = 0, missing = 0, failed = 0; };
+  std::vector<Counts> counts(s.fe.model.datasets.size());
+  for (ActionId a = 0; a < s.graph->size(); ++a) {
+    if (!s.targets[a]) continue;
+    Counts& c = counts[s.graph->dataset_of(a)];
+    const auto& info = ev.info()[a];
+    ++c.total;
+    if (info.state != ActionState::kStale) ++c.up_to_date;
+    else if (info.reasons & exec::kFailedBefore) ++c.failed;
+    else if (info.reasons & exec::kNew) ++c.missing;
+    else ++c.stale;
+  }
+  json out = json::array();
+  if (!common.json)
+    fmt::print("{:<32} {:>10} {:>10} {:>7} {:>7} {:>7}\n", "dataset", "partitions", "up to date", "stale",
+               "missing", "failed");
+  for (const auto& ds : s.fe.model.datasets) {
+    const Counts& c = counts[ds.id];
+    if (c.total == 0 && !select.selectors.empty()) continue;
+    if (common.json)
+      out.push_back(json{{"dataset", ds.name}, {"partitions", c.total}, {"up_to_date", c.up_to_date},
+                         {"stale", c.stale}, {"missing", c.missing}, {"failed", c.failed}});
+    else
+      fmt::print("{:<32} {:>10} {:>10} {:>7} {:>7} {:>7}\n", ds.name, c.total, c.up_to_date, c.stale,
+                 c.missing, c.failed);
+  }
+  if (common.json) fmt::print("{}\n", json{{"datasets", out}}.dump());
+  return 0;
+}
+
+int cmd_why(const CommonOptions& common, const std::string& target) {
+  Session s;
+  SelectOptions select;
+  select.selectors = {target};
+  if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
+  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  Status st = ev.plan(s.selected, false);
+  if (!st.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", st.message());
+    return 1;
+  }
+  for (ActionId a = 0; a < s.graph->size(); ++a) {
+    if (!s.targets[a]) continue;
+    const auto& info = ev.info()[a];
+    if (info.state != ActionState::kStale) {
+      fmt::print("{} is up to date\n", s.graph->label(a));
+      continue;
+    }
+    fmt::print("{} is stale: {}\n", s.graph->label(a), exec::reason_words(info.reasons));
+    if (info.reasons & exec::kInputChanged)
+      for (ActionId in : ev.changed_inputs(a)) {
+        const auto& ii = ev.info()[in];
+        if (ii.state == ActionState::kStale)
+          fmt::print("  input {} will be rebuilt: {}\n", s.graph->label(in), exec::reason_words(ii.reasons));
+        else
+          fmt::print("  input {} changed since it was last read\n", s.graph->label(in));
+      }
+  }
+  return 0;
+}
+
+}  // namespace dbuild

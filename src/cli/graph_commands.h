@@ -1,0 +1,22 @@
+#pragma once
+/// The commands that work on the action graph: build, plan, status, why.
+#include <string>
+
+#include "cli/session.h"
+
+namespace dbuild {
+
+struct BuildFlags {
+  int jobs = 0;          // 0: the number of cores
+  bool keep_going = false;
+  bool force = false;
+  bool dry_run = false;
+};
+
+int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
+              const std::string& command_line);
+int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool force, bool exit_code);
+int cmd_status(const CommonOptions& common, const SelectOptions& select);
+int cmd_why(const CommonOptions& common, const std::string& target);
+
+}  // namespace dbuild

@@ -1,0 +1,98 @@
+#include "cli/session.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "exec/engine_lister.h"
+
+namespace fs = std::filesystem;
+
+namespace dbuild {
+
+std::map<std::string, std::string> parse_vars(const std::vector<std::string>& vars, bool& ok) {
+  std::map<std::string, std::string> out;
+  for (const auto& v : vars) {
+    size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      fmt::print(stderr, "dbuild: error: --var {}: expected NAME=VALUE\n", v);
+      ok = false;
+      continue;
+    }
+    out[v.substr(0, eq)] = v.substr(eq + 1);
+  }
+  return out;
+}
+
+namespace {
+
+int open_state(Session& s, Access access, const std::string& command_line) {
+  std::string dot = s.fe.model.root + "/.dbuild";
+  s.state_dir = dot + "/state";
+  if (access == Access::kBuild) {
+    std::error_code ec;
+    fs::create_directories(dot, ec);
+    auto lock = BuildLock::acquire(dot + "/build.lock", command_line);
+    if (!lock.ok()) {
+      fmt::print(stderr, "dbuild: error: {}\n", lock.status().message());
+      return 3;
+    }
+    s.lock = std::move(*lock);
+    std::string notice;
+    auto store = StateStore::open_or_reset(s.state_dir, &notice);
+    if (!notice.empty()) fmt::print(stderr, "dbuild: {}\n", notice);
+    if (!store.ok()) {
+      fmt::print(stderr, "dbuild: error: {}\n", store.status().message());
+      return 1;
+    }
+    s.store = std::move(*store);
+    return 0;
+  }
+  auto opened = StateStore::open(s.state_dir, StateStore::OpenMode::kReadOnly);
+  if (!opened.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", opened.status().message());
+    return 1;
+  }
+  if (opened->condition == StateStore::Condition::kUsable) s.store = std::move(opened->store);
+  else if (opened->condition != StateStore::Condition::kMissing)
+    fmt::print(stderr, "dbuild: the state in {} cannot be used ({}); the next build sets it aside and starts afresh\n",
+               s.state_dir, opened->reason);
+  return 0;
+}
+
+}  // namespace
+
+int open_session(const CommonOptions& common, const SelectOptions& select, Access access,
+                 const std::string& command_line, Session& s) {
+  bool ok = true;
+  auto vars = parse_vars(common.vars, ok);
+  if (!ok) return 64;
+  s.fe = load_front_end(common.dir, vars);
+  if (!s.fe.ok) {
+    if (s.fe.errors) fmt::print(stderr, "{} error{} found\n", s.fe.errors, s.fe.errors == 1 ? "" : "s");
+    return 1;
+  }
+  const Model& m = s.fe.model;
+  s.warehouse = fs::path(m.warehouse).is_absolute() ? m.warehouse : m.root + "/" + m.warehouse;
+  if (int rc = open_state(s, access, command_line)) return rc;
+  exec::EngineLister lister(s.warehouse);
+  auto graph = build_action_graph(m, lister);
+  if (!graph.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", graph.status().message());
+    return 1;
+  }
+  s.graph = std::make_unique<ActionGraph>(std::move(*graph));
+  for (const auto& w : s.graph->warnings) fmt::print(stderr, "dbuild: warning: {}\n", w);
+  auto targets = select_actions(*s.graph, select);
+  if (!targets.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", targets.status().message());
+    return 64;
+  }
+  s.targets = *targets;
+  s.selected = s.targets;
+  add_upstream(*s.graph, s.selected);
+  return 0;
+}
+
+}  // namespace dbuild

@@ -1,0 +1,47 @@
+#pragma once
+/// What every graph command (build, plan, status, why) sets up: the checked model, the state
+/// store, the action graph and the selected actions.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/front_end.h"
+#include "exec/evaluator.h"
+#include "graph/action_graph.h"
+#include "graph/selector.h"
+#include "state/build_lock.h"
+#include "state/state_store.h"
+
+namespace dbuild {
+
+/// Options every command shares.
+struct CommonOptions {
+  std::string dir = ".";
+  std::vector<std::string> vars;  // NAME=VALUE
+  bool json = false;
+};
+
+struct Session {
+  FrontEnd fe;
+  std::string state_dir;   // <root>/.dbuild/state
+  std::string warehouse;   // the SQLite file
+  std::optional<BuildLock> lock;
+  std::unique_ptr<StateStore> store;  // null: read-only and nothing built yet
+  std::unique_ptr<ActionGraph> graph;
+  std::vector<uint8_t> targets;       // what the selectors picked
+  std::vector<uint8_t> selected;      // targets and their upstream
+};
+
+enum class Access { kReadOnly, kBuild };
+
+/// Loads the workspace, opens the state (taking the build lock for kBuild), builds the graph
+/// and selects actions. Prints what goes wrong; returns the exit code to use, or 0.
+int open_session(const CommonOptions& common, const SelectOptions& select, Access access,
+                 const std::string& command_line, Session& s);
+
+/// Parses NAME=VALUE pairs; prints bad ones.
+std::map<std::string, std::string> parse_vars(const std::vector<std::string>& vars, bool& ok);
+
+}  // namespace dbuild

@@ -1,0 +1,258 @@
+#include "exec/evaluator.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec/action_specs.h"
+#include "exec/sqlite_engine.h"
+
+namespace dbuild::exec {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Stats and hashes a file; `entry` gets both.
+Status hash_file(const std::string& path, StatEntry& entry) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Error(fmt::format("cannot read {}", path));
+  struct stat st;
+  fstat(fd, &st);
+  entry.dev = st.st_dev;
+  entry.ino = st.st_ino;
+  entry.size = static_cast<uint64_t>(st.st_size);
+  entry.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  entry.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+  Hasher h;
+  std::vector<char> buf(1 << 20);
+  ssize_t n;
+  while ((n = ::read(fd, buf.data(), buf.size())) > 0) h.add_raw(buf.data(), static_cast<size_t>(n));
+  ::close(fd);
+  if (n < 0) return Status::Error(fmt::format("cannot read {}", path));
+  entry.content_hash = h.finish();
+  return Status::Ok();
+}
+
+bool same_stat(const StatEntry& a, const struct stat& st) {
+  return a.dev == st.st_dev && a.ino == st.st_ino && a.size == static_cast<uint64_t>(st.st_size) &&
+         a.mtime_ns == st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec &&
+         a.ctime_ns == st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+}
+
+}  // namespace
+
+std::vector<std::string> reason_codes(uint32_t bits) {
+  static const char* kCodes[] = {"new", "definition_changed", "input_changed", "inputs_added_or_removed",
+                                 "failed_before", "forced", "output_missing"};
+  std::vector<std::string> out;
+  for (int i = 0; i < 7; ++i)
+    if (bits & (1u << i)) out.push_back(kCodes[i]);
+  return out;
+}
+
+std::string reason_words(uint32_t bits) {
+  static const char* kWords[] = {"never built", "definition changed", "input changed",
+                                 "input set changed", "last run failed", "forced",
+                                 "output missing or changed outside dbuild"};
+  std::string out;
+  for (int i = 0; i < 7; ++i)
+    if (bits & (1u << i)) out += (out.empty() ? "" : ", ") + std::string(kWords[i]);
+  return out;
+}
+
+const char* state_code(ActionState s) {
+  switch (s) {
+    case ActionState::kUnselected: return "unselected";
+    case ActionState::kUpToDate: return "up_to_date";
+    case ActionState::kStale: return "stale";
+    case ActionState::kRan: return "ran";
+    case ActionState::kCutOff: return "cut_off";
+    case ActionState::kFailed: return "failed";
+    case ActionState::kNotRun: return "not_run";
+  }
+  return "?";
+}
+
+uint32_t stale_reasons(const std::optional<PartitionRecord>& record, const KeyParts& now,
+                       bool forced, bool output_present) {
+  uint32_t r = forced ? kForced : 0;
+  if (!record || !record->has_build()) {
+    r |= kNew;
+    if (record && record->failed_key == now.key) r |= kFailedBefore;
+    return r;
+  }
+  if (record->key == now.key) {
+    if (!output_present) r |= kOutputMissing;
+    return r;
+  }
+  if (record->failed_key == now.key && record->status == PartitionStatus::kFailed) r |= kFailedBefore;
+  if (record->definition != now.definition) r |= kDefinitionChanged;
+  if (record->input_set != now.input_set) r |= kInputsAddedOrRemoved;
+  if (!(r & (kDefinitionChanged | kInputsAddedOrRemoved))) r |= kInputChanged;
+  return r;
+}
+
+Evaluator::Evaluator(const ActionGraph& graph, StateStore* store, std::string warehouse)
+    : g_(graph), store_(store), warehouse_(std::move(warehouse)) {}
+
+Evaluator::~Evaluator() = default;
+
+Status Evaluator::load(const std::vector<uint8_t>& selected, bool write_stat_cache) {
+  size_t n = g_.size();
+  selected_ = selected;
+  selected_.resize(n, 0);
+  definitions_ = definition_hashes(*g_.model);
+  info_.assign(n, ActionInfo{});
+  fingerprints_.assign(n, Hash128{});
+  parts_.assign(n, KeyParts{});
+  records_.assign(n, std::nullopt);
+  file_hashes_.assign(n, Hash128{});
+  rebuilt_.assign(n, 0);
+  partition_text_.assign(n, std::string());
+  for (ActionId a = 0; a < n; ++a)
+    if (selected_[a]) partition_text_[a] = g_.partition_text(a);
+  if (store_) {
+    auto txn = store_->read();
+    if (!txn.ok()) return txn.status();
+    for (ActionId a = 0; a < n; ++a) {
+      if (!selected_[a]) continue;
+      auto rec = txn->partition(g_.model->datasets[g_.dataset_of(a)].name, partition_text_[a]);
+      if (!rec.ok()) return rec.status();
+      records_[a] = std::move(*rec);
+    }
+  }
+  Status s = hash_source_files(write_stat_cache);
+  if (!s.ok()) return s;
+  s = fingerprint_table_sources();
+  if (!s.ok()) return s;
+  return check_outputs();
+}
+
+Status Evaluator::hash_source_files(bool write_stat_cache) {
+  WriteBatch batch;
+  {
+    Result<ReadTxn> txn = store_ ? store_->read() : Result<ReadTxn>(Status::Error("no state"));
+    for (ActionId a = 0; a < g_.size(); ++a) {
+      DatasetId d = g_.dataset_of(a);
+      if (!selected_[a] || g_.model->datasets[d].kind != Dataset::Kind::FileSource) continue;
+      std::string path = g_.model->root + "/" + g_.files[d][g_.partition_of(a)];
+      struct stat st;
+      auto cached = txn.ok() ? txn->stat(path) : Result<std::optional<StatEntry>>(std::nullopt);
+      if (cached.ok() && *cached && ::stat(path.c_str(), &st) == 0 && same_stat(**cached, st)) {
+        file_hashes_[a] = (*cached)->content_hash;
+        continue;
+      }
+      StatEntry entry;
+      Status s = hash_file(path, entry);
+      if (!s.ok()) return s;
+      file_hashes_[a] = entry.content_hash;
+      batch.put_stat(path, entry);
+    }
+  }
+  if (store_ && write_stat_cache && !batch.empty()) return store_->commit(batch);
+  return Status::Ok();
+}
+
+Status Evaluator::fingerprint_table_sources() {
+  std::unique_ptr<SqliteEngine> engine;
+  for (ActionId a = 0; a < g_.size(); ++a) {
+    const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+    if (!selected_[a] || ds.kind != Dataset::Kind::TableSource) continue;
+    if (!engine) {
+      auto e = SqliteEngine::open(warehouse_);
+      if (!e.ok()) return e.status();
+      engine = std::move(*e);
+    }
+    auto fp = engine->fingerprint_partition(ds.source_table, key_columns(ds, g_.tuple_of(a), g_.pool));
+    if (!fp.ok()) return Status::Error(fmt::format("source {}: {}", ds.name, fp.status().message()));
+    file_hashes_[a] = fp->fingerprint;
+  }
+  return Status::Ok();
+}
+
+Status Evaluator::check_outputs() {
+  output_present_.assign(g_.model->datasets.size(), 1);
+  std::unique_ptr<SqliteEngine> engine;
+  for (const auto& ds : g_.model->datasets) {
+    if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
+    bool recorded = false;
+    for (ActionId a = g_.first_action[ds.id]; a < g_.first_action[ds.id + 1] && !recorded; ++a)
+      recorded = selected_[a] && records_[a] && records_[a]->has_build();
+    if (!recorded) continue;
+    if (!engine) {
+      auto e = SqliteEngine::open(warehouse_);
+      if (!e.ok()) return e.status();
+      engine = std::move(*e);
+    }
+    auto exists = engine->table_exists(ds.name);
+    if (!exists.ok()) return exists.status();
+    output_present_[ds.id] = *exists;
+  }
+  return Status::Ok();
+}
+
+void Evaluator::settle(ActionId a, bool building, bool force) {
+  ActionInfo& info = info_[a];
+  const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+  bool input_pending = false, input_failed = false, input_rebuilt = false;
+  for (ActionId in : g_.inputs_of(a)) {
+    ActionState s = info_[in].state;
+    input_pending |= s == ActionState::kStale;
+    input_failed |= s == ActionState::kFailed || s == ActionState::kNotRun;
+    input_rebuilt |= rebuilt_[in] != 0;
+  }
+  if (input_failed) {
+    info.state = ActionState::kNotRun;
+    return;
+  }
+  parts_[a] = action_key(g_, definitions_, a, fingerprints_, file_hashes_[a]);
+  if (ds.kind == Dataset::Kind::TableSource) {
+    info.state = ActionState::kUpToDate;
+    fingerprints_[a] = file_hashes_[a];
+    return;
+  }
+  // With an input still to be rebuilt (plan), the key is not known yet: the input changed.
+  uint32_t reasons = stale_reasons(records_[a], parts_[a], force, output_present_[ds.id] != 0);
+  if (input_pending) reasons |= kInputChanged;
+  info.reasons = reasons;
+  if (reasons == 0) {
+    info.state = building && input_rebuilt ? ActionState::kCutOff : ActionState::kUpToDate;
+    fingerprints_[a] = records_[a]->fingerprint;
+    info.rows = records_[a]->row_count;
+    return;
+  }
+  info.state = ActionState::kStale;
+}
+
+Status Evaluator::plan(const std::vector<uint8_t>& selected, bool force) {
+  Status s = load(selected, false);
+  if (!s.ok()) return s;
+  for (ActionId a = 0; a < g_.size(); ++a)
+    if (selected_[a]) settle(a, false, force);
+  return Status::Ok();
+}
+
+std::vector<ActionId> Evaluator::changed_inputs(ActionId a) const {
+  std::vector<ActionId> out;
+  uint64_t built = records_[a] ? records_[a]->run_id : 0;
+  for (ActionId in : g_.inputs_of(a)) {
+    bool pending = info_[in].state == ActionState::kStale || rebuilt_[in];
+    bool later = records_[in] && records_[in]->changed_run_id > built;
+    if (pending || later) out.push_back(in);
+  }
+  return out;
+}
+
+}  // namespace dbuild::exec

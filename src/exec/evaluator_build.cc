@@ -1,0 +1,284 @@
+// Evaluator::build: runs stale actions on worker threads in dependency order.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "exec/action_specs.h"
+#include "exec/evaluator.h"
+#include "exec/sqlite_engine.h"
+
+namespace dbuild::exec {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The outcome of running one action.
+struct Outcome {
+  ActionId action = 0;
+  Status status;
+  WriteResult result;
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+};
+
+Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine) {
+  Outcome out;
+  out.action = a;
+  out.started_ms = now_ms();
+  const Dataset& ds = g.model->datasets[g.dataset_of(a)];
+  Result<WriteResult> r = Status::Error("nothing to run");
+  if (ds.kind == Dataset::Kind::FileSource) {
+    std::string path = g.model->root + "/" + g.files[ds.id][g.partition_of(a)];
+    r = engine.load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
+                              load_spec(g.model->formats[ds.format]), path);
+  } else if (ds.kind == Dataset::Kind::SqlTable) {
+    auto q = query_spec(g, a);
+    r = q.ok() ? engine.write_query_partition(*q) : Result<WriteResult>(q.status());
+  } else {
+    r = Status::Error("command tables cannot run on the SQLite engine yet");
+  }
+  out.finished_ms = now_ms();
+  if (r.ok()) out.result = std::move(*r);
+  else out.status = r.status();
+  return out;
+}
+
+/// Worker threads, each with its own engine connection. submit() and wait() are called by
+/// the one thread that drives the build.
+class WorkerPool {
+ public:
+  WorkerPool(const ActionGraph& g, const std::string& warehouse, int n) : g_(g) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this, warehouse] { work(warehouse); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(ActionId a) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(a);
+    }
+    cv_.notify_one();
+  }
+  Outcome wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [this] { return !done_.empty(); });
+    Outcome o = std::move(done_.front());
+    done_.pop_front();
+    return o;
+  }
+
+ private:
+  void work(const std::string& warehouse) {
+    auto engine = SqliteEngine::open(warehouse);
+    for (;;) {
+      ActionId a;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (stop_) return;
+        a = jobs_.front();
+        jobs_.pop_front();
+      }
+      Outcome o;
+      if (engine.ok()) {
+        o = execute(g_, a, **engine);
+      } else {
+        o.action = a;
+        o.status = engine.status();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_.push_back(std::move(o));
+      }
+      done_cv_.notify_one();
+    }
+  }
+
+  const ActionGraph& g_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::deque<ActionId> jobs_;
+  std::deque<Outcome> done_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+/// The state of one build while it runs.
+struct Evaluator::Run {
+  std::vector<uint32_t> remaining;       // per action: selected inputs not settled yet
+  std::vector<uint64_t> dep_begin;       // dependents, CSR over all actions
+  std::vector<ActionId> deps;
+  std::deque<ActionId> to_settle, runnable;
+  WriteBatch batch;
+  int64_t last_flush_ms = 0;
+  size_t running = 0;
+  bool stopping = false;
+  Progress progress;
+  int64_t started_ms = 0;
+};
+
+Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, const BuildOptions& options) {
+  if (!store_) return Status::Error("building needs a state store");
+  Status s = load(selected, true);
+  if (!s.ok()) return s;
+  auto run_id = store_->begin_run(options.command_line, now_ms());
+  if (!run_id.ok()) return run_id.status();
+  Run run;
+  run.started_ms = now_ms();
+  run.last_flush_ms = run.started_ms;
+  size_t n = g_.size();
+  run.remaining.assign(n, 0);
+  run.dep_begin.assign(n + 1, 0);
+  for (ActionId a = 0; a < n; ++a) {
+    if (!selected_[a]) continue;
+    for (ActionId in : g_.inputs_of(a)) {
+      ++run.remaining[a];
+      ++run.dep_begin[in + 1];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) run.dep_begin[i + 1] += run.dep_begin[i];
+  run.deps.resize(run.dep_begin[n]);
+  std::vector<uint64_t> fill(run.dep_begin.begin(), run.dep_begin.end() - 1);
+  for (ActionId a = 0; a < n; ++a) {
+    if (!selected_[a]) continue;
+    for (ActionId in : g_.inputs_of(a)) run.deps[fill[in]++] = a;
+    if (run.remaining[a] == 0) run.to_settle.push_back(a);
+  }
+
+  auto finished = [&](ActionId a) {
+    for (uint64_t i = run.dep_begin[a]; i < run.dep_begin[a + 1]; ++i)
+      if (--run.remaining[run.deps[i]] == 0) run.to_settle.push_back(run.deps[i]);
+  };
+  auto flush = [&](bool force) -> Status {
+    if (run.batch.empty() || (!force && run.batch.size() < 256 && now_ms() - run.last_flush_ms < 200))
+      return Status::Ok();
+    Status st = store_->commit(run.batch);
+    run.batch = WriteBatch();
+    run.last_flush_ms = now_ms();
+    return st;
+  };
+
+  WorkerPool pool(g_, warehouse_, std::max(1, options.jobs));
+  for (;;) {
+    while (!run.to_settle.empty()) {
+      ActionId a = run.to_settle.front();
+      run.to_settle.pop_front();
+      settle(a, true, options.force);
+      if (info_[a].state != ActionState::kStale) {
+        finished(a);
+      } else if (run.stopping) {
+        info_[a].state = ActionState::kNotRun;
+        finished(a);
+      } else {
+        run.runnable.push_back(a);
+        ++run.progress.to_run;
+      }
+    }
+    while (!run.stopping && !run.runnable.empty() && run.running < static_cast<size_t>(std::max(1, options.jobs))) {
+      pool.submit(run.runnable.front());
+      run.runnable.pop_front();
+      ++run.running;
+    }
+    if (run.stopping)
+      while (!run.runnable.empty()) {
+        ActionId a = run.runnable.front();
+        run.runnable.pop_front();
+        info_[a].state = ActionState::kNotRun;
+        finished(a);
+      }
+    if (run.running == 0 && run.to_settle.empty()) break;
+    if (run.running == 0) continue;
+    Outcome o = pool.wait();
+    --run.running;
+    record_outcome(o.action, o.status, o.result, o.started_ms, o.finished_ms, *run_id, run);
+    if (!o.status.ok() && !options.keep_going) run.stopping = true;
+    finished(o.action);
+    run.progress.running = run.running;
+    run.progress.elapsed_ms = now_ms() - run.started_ms;
+    run.progress.last = g_.label(o.action);
+    if (options.on_progress) options.on_progress(run.progress);
+    Status fs = flush(false);
+    if (!fs.ok()) return fs;
+  }
+  Status fs = flush(true);
+  if (!fs.ok()) return fs;
+
+  BuildSummary sum;
+  sum.run_id = *run_id;
+  for (ActionId a = 0; a < n; ++a) {
+    switch (info_[a].state) {
+      case ActionState::kRan: ++sum.ran; break;
+      case ActionState::kUpToDate: ++sum.up_to_date; break;
+      case ActionState::kCutOff: ++sum.cut_off; break;
+      case ActionState::kFailed: ++sum.failed; break;
+      case ActionState::kNotRun: ++sum.not_run; break;
+      default: break;
+    }
+  }
+  sum.elapsed_ms = now_ms() - run.started_ms;
+  RunOutcome outcome;
+  outcome.finished_unix_ms = now_ms();
+  outcome.counts = RunCounts{sum.ran + sum.failed, sum.up_to_date, sum.cut_off, sum.failed};
+  outcome.exit_status = sum.failed || sum.not_run ? 1 : 0;
+  Status rs = store_->finish_run(*run_id, outcome);
+  if (!rs.ok()) return rs;
+  return sum;
+}
+
+void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResult& result,
+                               int64_t started_ms, int64_t finished_ms, uint64_t run_id, Run& run) {
+  const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+  ++run.progress.done;
+  if (!status.ok()) {
+    info_[a].state = ActionState::kFailed;
+    info_[a].error = status.message();
+    ++run.progress.failed;
+    run.batch.record_failure(ds.name, partition_text_[a], parts_[a].key, run_id, status.message());
+    return;
+  }
+  info_[a].state = ActionState::kRan;
+  info_[a].rows = result.rows;
+  rebuilt_[a] = 1;
+  fingerprints_[a] = result.fingerprint;
+  const auto& old = records_[a];
+  PartitionRecord r;
+  r.key = parts_[a].key;
+  r.definition = parts_[a].definition;
+  r.input_set = parts_[a].input_set;
+  r.fingerprint = result.fingerprint;
+  r.status = PartitionStatus::kBuiltOk;
+  r.started_unix_ms = started_ms;
+  r.finished_unix_ms = finished_ms;
+  r.duration_ms = static_cast<uint64_t>(std::max<int64_t>(0, finished_ms - started_ms));
+  r.row_count = result.rows;
+  r.run_id = run_id;
+  bool same = old && old->has_build() && old->fingerprint == result.fingerprint;
+  r.changed_run_id = same ? old->changed_run_id : run_id;
+  run.batch.put_partition(ds.name, partition_text_[a], r);
+  if (result.skipped_malformed > 0) {
+    std::string lines;
+    for (uint64_t l : result.skipped_lines_sample) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
+    run.batch.put_log(ds.name, partition_text_[a], run_id,
+                      fmt::format("skipped {} malformed line{} (lines {}{})", result.skipped_malformed,
+                                  result.skipped_malformed == 1 ? "" : "s", lines,
+                                  result.skipped_malformed > result.skipped_lines_sample.size() ? ", ..." : ""));
+  }
+}
+
+}  // namespace dbuild::exec
