@@ -150,21 +150,6 @@ void put_date(char* p, int64_t y, int m, int d) {
   put2(p + 8, d);
 }
 
-/// Moves `t` to UTC. False when the result leaves years 0..9999.
-bool to_utc(CivilTime* t) {
-  if (t->offset_seconds == 0) return true;
-  int64_t secs = days_from_civil(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
-                 t->minute * 60 + t->second - t->offset_seconds;
-  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  int64_t rem = secs - days * 86400;
-  civil_from_days(days, &t->year, &t->month, &t->day);
-  t->hour = static_cast<int>(rem / 3600);
-  t->minute = static_cast<int>(rem % 3600 / 60);
-  t->second = static_cast<int>(rem % 60);
-  t->offset_seconds = 0;
-  return t->year >= 0 && t->year <= 9999;
-}
-
 }  // namespace
 
 Result<TimeFormat> TimeFormat::compile(std::string_view format) {
@@ -253,7 +238,7 @@ bool TimeFormat::to_timestamp(std::string_view text, std::string* out) const {
 
 bool TimeFormat::to_date(std::string_view text, std::string* out) const {
   CivilTime t;
-  if (!parse(text, &t) || !to_utc(&t)) return false;
+  if (!parse(text, &t)) return false;  // the local date, as written
   char buf[10];
   put_date(buf, t.year, t.month, t.day);
   out->assign(buf, sizeof buf);

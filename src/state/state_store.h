@@ -26,7 +26,10 @@
 ///                  off 65  run_id           u64    run of the last success; 0: none
 ///                  off 73  failed_key       hash   key of the last failed attempt; 0: none
 ///                  off 89  failed_run_id    u64    run of the last failed attempt; 0: none
-///                  off 97  checksum         u64                                 105 bytes
+///                  off 97  definition       hash   the definition part of `key`
+///                  off 113 input_set        hash   the input-set part of `key`
+///                  off 129 changed_run_id   u64    run in which fingerprint last changed; 0: ?
+///                  off 137 checksum         u64                                 145 bytes
 ///   runs        run_id u64 BE (cursor order = run order = time order)
 ///               -> started_unix_ms i64, finished_unix_ms i64 (0: unfinished), ran u64,
 ///                  up_to_date u64, cut_off u64, failed u64, exit_status i32 (-1: unfinished),
