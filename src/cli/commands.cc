@@ -79,6 +79,15 @@ int run_cli(int argc, char** argv) {
   add_common(why, common, false);
   why->add_option("target", why_target, "table@PARTITION (or table)")->required();
 
+  CLI::App* verify = app.add_subcommand("verify", "Check that every built partition still matches its record");
+  add_common(verify, common, false);
+  add_select(verify, select);
+
+  std::string log_target;
+  CLI::App* log = app.add_subcommand("log", "Print the last log of a partition (errors, skipped lines)");
+  add_common(log, common, false);
+  log->add_option("target", log_target, "table@PARTITION (or table)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,6 +99,8 @@ int run_cli(int argc, char** argv) {
   if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);
   if (status->parsed()) return cmd_status(common, select);
   if (why->parsed()) return cmd_why(common, why_target);
+  if (verify->parsed()) return cmd_verify(common, select);
+  if (log->parsed()) return cmd_log(common, log_target);
   return 64;
 }
 

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "exec/verify.h"
+
 namespace dbuild {
 namespace {
 
@@ -199,6 +201,53 @@ int cmd_why(const CommonOptions& common, const std::string& target) {
         else
           fmt::print("  input {} changed since it was last read\n", s.graph->label(in));
       }
+  }
+  return 0;
+}
+
+int cmd_verify(const CommonOptions& common, const SelectOptions& select) {
+  Session s;
+  if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
+  if (!s.store) {
+    fmt::print("nothing was built yet: nothing to verify\n");
+    return 0;
+  }
+  size_t checked = 0;
+  auto bad = exec::verify_outputs(*s.graph, *s.store, s.warehouse, &checked);
+  if (!bad.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", bad.status().message());
+    return 1;
+  }
+  for (const auto& m : *bad) fmt::print("{}: {}\n", m.label, m.problem);
+  fmt::print("verified {} partition{}: {} mismatch{}\n", checked, checked == 1 ? "" : "s", bad->size(),
+             bad->size() == 1 ? "" : "es");
+  return bad->empty() ? 0 : 1;
+}
+
+int cmd_log(const CommonOptions& common, const std::string& target) {
+  Session s;
+  SelectOptions select;
+  select.selectors = {target};
+  if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
+  if (!s.store) {
+    fmt::print("nothing was built yet: no logs\n");
+    return 0;
+  }
+  auto txn = s.store->read();
+  if (!txn.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", txn.status().message());
+    return 1;
+  }
+  for (ActionId a = 0; a < s.graph->size(); ++a) {
+    if (!s.targets[a]) continue;
+    const Dataset& ds = s.fe.model.datasets[s.graph->dataset_of(a)];
+    auto log = txn->latest_log(ds.name, s.graph->partition_text(a));
+    if (!log.ok()) {
+      fmt::print(stderr, "dbuild: error: {}\n", log.status().message());
+      return 1;
+    }
+    if (!*log) fmt::print("{}: no log\n", s.graph->label(a));
+    else fmt::print("{} (run {}):\n{}\n", s.graph->label(a), (*log)->run_id, (*log)->text);
   }
   return 0;
 }

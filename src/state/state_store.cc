@@ -5,11 +5,11 @@
 #include <lmdb.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -175,7 +175,9 @@ Result<StateStore::Opened> StateStore::open(const std::string& dir, OpenMode mod
   Status s = store->open_env(options, file_size(data_path(dir)), &rc);
   if (!s.ok()) {
     if (lmdb::is_corruption(rc)) return unusable(Condition::kCorrupt, s.message());
-    if (rc == ENOENT && mode == OpenMode::kReadOnly) return unusable(Condition::kMissing, "");
+    if (rc == ENOENT && mode == OpenMode::kReadOnly) {
+      return unusable(Condition::kMissing, "nothing has been built yet");
+    }
     return s;
   }
   Opened out;

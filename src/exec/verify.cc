@@ -1,0 +1,53 @@
+#include "exec/verify.h"
+
+#include <fmt/format.h>
+
+#include "exec/action_specs.h"
+#include "exec/sqlite_engine.h"
+
+namespace dbuild::exec {
+
+Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateStore& store,
+                                             const std::string& warehouse, size_t* checked) {
+  auto engine = SqliteEngine::open(warehouse);
+  if (!engine.ok()) return engine.status();
+  std::vector<Mismatch> out;
+  *checked = 0;
+  for (const auto& ds : g.model->datasets) {
+    if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
+    std::vector<std::pair<std::string, PartitionRecord>> records;
+    {
+      auto txn = store.read();  // released before the engine reads, keeping the snapshot short
+      if (!txn.ok()) return txn.status();
+      Status s = txn->for_each_partition_of(
+          ds.name, [&](std::string_view, std::string_view p, const PartitionRecord& r) {
+            if (r.has_build()) records.emplace_back(std::string(p), r);
+          });
+      if (!s.ok()) return s;
+    }
+    auto exists = (*engine)->table_exists(ds.name);
+    if (!exists.ok()) return exists.status();
+    StringPool pool = g.pool;
+    for (const auto& [text, rec] : records) {
+      ++*checked;
+      std::string label = text.empty() ? ds.name : ds.name + "@" + text;
+      if (!*exists) {
+        out.push_back({label, "the output table is missing"});
+        continue;
+      }
+      auto tuple = parse_partition_text(ds.keys, text, pool);
+      if (!tuple) {
+        out.push_back({label, "the recorded partition does not fit the dataset's keys any more"});
+        continue;
+      }
+      auto fp = (*engine)->fingerprint_partition(ds.name, key_columns(ds, *tuple, pool));
+      if (!fp.ok()) return fp.status();
+      if (fp->fingerprint != rec.fingerprint)
+        out.push_back({label, fmt::format("the data changed since it was built (recorded {} rows, found {})",
+                                          rec.row_count, fp->rows)});
+    }
+  }
+  return out;
+}
+
+}  // namespace dbuild::exec
