@@ -174,6 +174,12 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     return st;
   };
 
+  {
+    // Create the warehouse and switch it to WAL once, before workers open it side by side
+    // (changing the journal mode of a new file is not covered by the busy timeout).
+    auto prime = SqliteEngine::open(warehouse_);
+    if (!prime.ok()) return prime.status();
+  }
   WorkerPool pool(g_, warehouse_, std::max(1, options.jobs));
   for (;;) {
     while (!run.to_settle.empty()) {
