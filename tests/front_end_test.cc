@@ -129,3 +129,35 @@ TEST_CASE("dbuild check: the example prints nothing and exits 0; a broken copy e
 
 }  // namespace
 }  // namespace dbuild
+
+namespace dbuild {
+namespace {
+
+TEST_CASE("dbuild check prepares every query against its inputs' columns, without a warehouse") {
+  testing::TempDir dir;
+  dir.write("workspace.dbuild", "");
+  dir.write("rules.dbuild",
+            "source s {\n  path = \"s/{day}.csv\"\n  format = csv\n  partition day: date\n"
+            "  columns { shop: string  amount: int }\n}\n"
+            "table t {\n  partition day: date\n  sql \"\"\"\n    SELECT shop, sum(amont) AS total FROM s GROUP BY shop\n  \"\"\"\n}\n");
+  auto r = testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " check");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output ==
+        "rules.dbuild:10:22: error: SQL error in `t`: no such column: amont\n"
+        " 10 |     SELECT shop, sum(amont) AS total FROM s GROUP BY shop\n"
+        "    |                      ^\n"
+        "  hint: dbuild prepares each query against the columns its inputs produce\n"
+        "1 error found\n");
+  CHECK(!std::filesystem::exists(dir / "warehouse.db"));
+
+  dir.write("rules.dbuild",
+            "source s {\n  path = \"s/{day}.csv\"\n  format = csv\n  partition day: date\n"
+            "  columns { shop: string  amount: int }\n}\n"
+            "table t {\n  partition day: date\n  sql \"SELECT shop, day FROM s\"\n}\n");
+  r = testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " check");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("error: the query of `t` returns a column `day`, which is its partition key") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace dbuild

@@ -9,6 +9,7 @@
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
 #include "cli/session.h"
+#include "exec/query_check.h"
 
 namespace dbuild {
 namespace {
@@ -32,8 +33,18 @@ int cmd_check(const CommonOptions& o) {
   auto vars = parse_vars(o.vars, ok);
   if (!ok) return 64;
   FrontEnd fe = load_front_end(o.dir, vars);
+  if (fe.ok) {
+    // The engine pass: prepare every query against the shapes its inputs produce.
+    Diagnostics diags;
+    const Model& m = fe.model;
+    std::string warehouse = m.warehouse.starts_with("/") ? m.warehouse : m.root + "/" + m.warehouse;
+    exec::check_queries(m, warehouse, diags);
+    diags.sort();
+    std::fputs(render(diags, fe.workspace->files).c_str(), stderr);
+    for (const auto& d : diags.items()) (d.severity == Severity::Error ? fe.errors : fe.warnings)++;
+  }
   if (fe.errors) fmt::print(stderr, "{} error{} found\n", fe.errors, fe.errors == 1 ? "" : "s");
-  return fe.ok ? 0 : 1;
+  return fe.errors ? 1 : 0;
 }
 
 std::string command_line(int argc, char** argv) {

@@ -18,12 +18,6 @@ namespace dbuild::exec {
 
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// Stats and hashes a file; `entry` gets both.
 Status hash_file(const std::string& path, StatEntry& entry) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -87,7 +81,7 @@ const char* state_code(ActionState s) {
 
 uint32_t stale_reasons(const std::optional<PartitionRecord>& record, const KeyParts& now,
                        bool forced, bool output_present) {
-  uint32_t r = forced ? kForced : 0;
+  uint32_t r = forced ? static_cast<uint32_t>(kForced) : 0u;
   if (!record || !record->has_build()) {
     r |= kNew;
     if (record && record->failed_key == now.key) r |= kFailedBefore;

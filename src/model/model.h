@@ -140,7 +140,9 @@ struct Dataset {
   // SqlTable / CommandTable
   std::string text;                        // the SQL or the command, as written
   std::vector<TemplatePart> parts;         // `text` split into literal text and templates
-  Span text_span;
+  Span text_span;                          // the string literal, or the whole .sql file
+  uint32_t text_begin = 0;                 // where `text` starts in text_span.file
+  bool text_exact = true;                  // offsets in `text` map one to one into the file
   std::string output_template;             // CommandTable: files it writes
   ConnectionId connection = kNone;         // kNone: the workspace's default engine
   std::vector<CheckDef> checks;

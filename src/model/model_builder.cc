@@ -572,6 +572,8 @@ class ModelBuilder {
       ds.text = t.literal.value;
       text_origin_ = TextOrigin{t.literal.span.file, t.literal.content_begin, t.literal.raw};
       ds.text_span = t.literal.span;
+      ds.text_begin = t.literal.content_begin;
+      ds.text_exact = t.literal.raw;
       return;
     }
     std::string rule_path = ws_.files.path(file.file);
