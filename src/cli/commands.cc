@@ -90,6 +90,10 @@ int run_cli(int argc, char** argv) {
   add_common(why, common, false);
   why->add_option("target", why_target, "table@PARTITION (or table)")->required();
 
+  CLI::App* mark_done = app.add_subcommand("mark-done", "Record partitions as built from the data already in the warehouse, without running");
+  add_common(mark_done, common, false);
+  add_select(mark_done, select);
+
   CLI::App* verify = app.add_subcommand("verify", "Check that every built partition still matches its record");
   add_common(verify, common, false);
   add_select(verify, select);
@@ -111,6 +115,7 @@ int run_cli(int argc, char** argv) {
   if (status->parsed()) return cmd_status(common, select);
   if (why->parsed()) return cmd_why(common, why_target);
   if (verify->parsed()) return cmd_verify(common, select);
+  if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
   return 64;
 }

@@ -205,6 +205,19 @@ int cmd_why(const CommonOptions& common, const std::string& target) {
   return 0;
 }
 
+int cmd_mark_done(const CommonOptions& common, const SelectOptions& select, const std::string& command_line) {
+  Session s;
+  if (int rc = open_session(common, select, Access::kBuild, command_line, s)) return rc;
+  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  auto n = ev.adopt(s.selected, command_line);
+  if (!n.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", n.status().message());
+    return 1;
+  }
+  fmt::print("marked {} partition{} done\n", *n, *n == 1 ? "" : "s");
+  return 0;
+}
+
 int cmd_verify(const CommonOptions& common, const SelectOptions& select) {
   Session s;
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;

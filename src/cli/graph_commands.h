@@ -18,6 +18,7 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
 int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool force, bool exit_code);
 int cmd_status(const CommonOptions& common, const SelectOptions& select);
 int cmd_why(const CommonOptions& common, const std::string& target);
+int cmd_mark_done(const CommonOptions& common, const SelectOptions& select, const std::string& command_line);
 int cmd_verify(const CommonOptions& common, const SelectOptions& select);
 int cmd_log(const CommonOptions& common, const std::string& target);
 

@@ -181,10 +181,9 @@ Status Evaluator::check_outputs() {
   std::unique_ptr<SqliteEngine> engine;
   for (const auto& ds : g_.model->datasets) {
     if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
-    bool recorded = false;
-    for (ActionId a = g_.first_action[ds.id]; a < g_.first_action[ds.id + 1] && !recorded; ++a)
-      recorded = selected_[a] && records_[a] && records_[a]->has_build();
-    if (!recorded) continue;
+    bool any = false;
+    for (ActionId a = g_.first_action[ds.id]; a < g_.first_action[ds.id + 1] && !any; ++a) any = selected_[a];
+    if (!any) continue;
     if (!engine) {
       auto e = SqliteEngine::open(warehouse_);
       if (!e.ok()) return e.status();

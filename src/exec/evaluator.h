@@ -100,6 +100,10 @@ class Evaluator {
   /// Brings `selected` up to date.
   Result<BuildSummary> build(const std::vector<uint8_t>& selected, const BuildOptions& options);
 
+  /// Records the selected partitions as built from the data already in the warehouse,
+  /// without running anything (`dbuild mark-done`). Returns how many were recorded.
+  Result<size_t> adopt(const std::vector<uint8_t>& selected, const std::string& command_line);
+
   const std::vector<ActionInfo>& info() const { return info_; }
   /// Inputs of `a` that changed since `a` was built (recorded later, or stale now).
   std::vector<ActionId> changed_inputs(ActionId a) const;
