@@ -10,7 +10,8 @@ DAYS=${1:-1000}
 TABLES=${2:-100}
 DBUILD=$(realpath "${3:-build/dbuild}")
 WS=$(mktemp -d /tmp/dbuild-bench-XXXXXX)
-trap 'rm -rf "$WS"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$WS"' EXIT
+echo "workspace: $WS"
 
 python3 - "$WS" "$DAYS" "$TABLES" <<'PY'
 import datetime, os, sys

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "base/metrics.h"
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
 #include "cli/session.h"
@@ -59,6 +60,9 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"dbuild: make for data. Builds the partitions of datasets that are out of date."};
   app.set_version_flag("--version", "dbuild 0.1.0");
   app.require_subcommand(1);
+  std::string debug;
+  app.add_option("-d", debug, "Debugging aid: `-d stats` prints where the time went")
+      ->check(CLI::IsMember({"stats"}));
   CommonOptions common;
   SelectOptions select;
   BuildFlags build_flags;
@@ -109,6 +113,12 @@ int run_cli(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 64;
   }
+  if (debug == "stats") metrics::enable();
+  struct PrintStats {
+    ~PrintStats() {
+      if (metrics::enabled()) fmt::print(stderr, "{}", metrics::report());
+    }
+  } print_stats;
   if (check->parsed()) return cmd_check(common);
   if (build->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
   if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);

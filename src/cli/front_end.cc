@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "base/metrics.h"
 #include "model/model_builder.h"
 
 namespace dbuild {
 
 FrontEnd load_front_end(const std::string& dir, const std::map<std::string, std::string>& vars) {
+  ScopedMetric metric("front end");
   FrontEnd fe;
   auto root = find_workspace_root(dir);
   if (!root.ok()) {

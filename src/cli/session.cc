@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/metrics.h"
 #include "exec/engine_lister.h"
 
 namespace fs = std::filesystem;
@@ -28,6 +29,7 @@ std::map<std::string, std::string> parse_vars(const std::vector<std::string>& va
 namespace {
 
 int open_state(Session& s, Access access, const std::string& command_line) {
+  ScopedMetric metric("state open");
   std::string dot = s.fe.model.root + "/.dbuild";
   s.state_dir = dot + "/state";
   if (access == Access::kBuild) {
@@ -40,7 +42,11 @@ int open_state(Session& s, Access access, const std::string& command_line) {
     }
     s.lock = std::move(*lock);
     std::string notice;
-    auto store = StateStore::open_or_reset(s.state_dir, &notice);
+    // Records are not all decoded on open: each is verified when read, and a damaged one is
+    // treated as missing (its partition is rebuilt), so planning stays proportional to work.
+    StateStore::Options options;
+    options.check_records = false;
+    auto store = StateStore::open_or_reset(s.state_dir, &notice, options);
     if (!notice.empty()) fmt::print(stderr, "dbuild: {}\n", notice);
     if (!store.ok()) {
       fmt::print(stderr, "dbuild: error: {}\n", store.status().message());
@@ -49,7 +55,9 @@ int open_state(Session& s, Access access, const std::string& command_line) {
     s.store = std::move(*store);
     return 0;
   }
-  auto opened = StateStore::open(s.state_dir, StateStore::OpenMode::kReadOnly);
+  StateStore::Options options;
+  options.check_records = false;
+  auto opened = StateStore::open(s.state_dir, StateStore::OpenMode::kReadOnly, options);
   if (!opened.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", opened.status().message());
     return 1;
@@ -77,6 +85,7 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   s.warehouse = fs::path(m.warehouse).is_absolute() ? m.warehouse : m.root + "/" + m.warehouse;
   if (int rc = open_state(s, access, command_line)) return rc;
   exec::EngineLister lister(s.warehouse);
+  ScopedMetric graph_metric("action graph");
   auto graph = build_action_graph(m, lister);
   if (!graph.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", graph.status().message());

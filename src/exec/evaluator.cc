@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/metrics.h"
 #include "exec/action_specs.h"
 #include "exec/sqlite_engine.h"
 
@@ -110,22 +111,16 @@ Status Evaluator::load(const std::vector<uint8_t>& selected, bool write_stat_cac
   definitions_ = definition_hashes(*g_.model);
   info_.assign(n, ActionInfo{});
   fingerprints_.assign(n, Hash128{});
-  parts_.assign(n, KeyParts{});
   records_.assign(n, std::nullopt);
+  damaged_records_ = 0;
   file_hashes_.assign(n, Hash128{});
   rebuilt_.assign(n, 0);
-  partition_text_.assign(n, std::string());
-  for (ActionId a = 0; a < n; ++a)
-    if (selected_[a]) partition_text_[a] = g_.partition_text(a);
+  errors_.clear();
+  ScopedMetric records_metric("state records");
   if (store_) {
     auto txn = store_->read();
     if (!txn.ok()) return txn.status();
-    for (ActionId a = 0; a < n; ++a) {
-      if (!selected_[a]) continue;
-      auto rec = txn->partition(g_.model->datasets[g_.dataset_of(a)].name, partition_text_[a]);
-      if (!rec.ok()) return rec.status();
-      records_[a] = std::move(*rec);
-    }
+    for (const auto& ds : g_.model->datasets) read_records(*txn, ds);
   }
   Status s = hash_source_files(write_stat_cache);
   if (!s.ok()) return s;
@@ -134,7 +129,33 @@ Status Evaluator::load(const std::vector<uint8_t>& selected, bool write_stat_cac
   return check_outputs();
 }
 
+void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {
+  ActionId first = g_.first_action[ds.id], end = g_.first_action[ds.id + 1];
+  size_t wanted = 0;
+  for (ActionId a = first; a < end; ++a) wanted += selected_[a];
+  if (wanted == 0) return;
+  // A few partitions: look each up. Many: one sequential scan of the dataset's records.
+  if (wanted * 8 >= end - first) {
+    Status scan = txn.for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
+                                                        const PartitionRecord& r) {
+      auto tuple = find_partition_text(ds.keys, text, g_.pool);
+      if (!tuple) return;
+      auto a = g_.find(ds.id, *tuple);
+      if (a && selected_[*a]) records_[*a] = r;
+    });
+    if (scan.ok()) return;
+    for (ActionId a = first; a < end; ++a) records_[a].reset();  // a damaged record: go one by one
+  }
+  for (ActionId a = first; a < end; ++a) {
+    if (!selected_[a]) continue;
+    auto rec = txn.partition(ds.name, g_.partition_text(a));
+    if (rec.ok()) records_[a] = std::move(*rec);
+    else ++damaged_records_;  // treated as never built: the partition is rebuilt
+  }
+}
+
 Status Evaluator::hash_source_files(bool write_stat_cache) {
+  ScopedMetric metric("source file hashes");
   WriteBatch batch;
   {
     Result<ReadTxn> txn = store_ ? store_->read() : Result<ReadTxn>(Status::Error("no state"));
@@ -177,6 +198,7 @@ Status Evaluator::fingerprint_table_sources() {
 }
 
 Status Evaluator::check_outputs() {
+  ScopedMetric metric("output tables");
   output_present_.assign(g_.model->datasets.size(), 1);
   std::unique_ptr<SqliteEngine> engine;
   for (const auto& ds : g_.model->datasets) {
@@ -210,14 +232,14 @@ void Evaluator::settle(ActionId a, bool building, bool force) {
     info.state = ActionState::kNotRun;
     return;
   }
-  parts_[a] = action_key(g_, definitions_, a, fingerprints_, file_hashes_[a]);
+  KeyParts now = parts(a);
   if (ds.kind == Dataset::Kind::TableSource) {
     info.state = ActionState::kUpToDate;
     fingerprints_[a] = file_hashes_[a];
     return;
   }
   // With an input still to be rebuilt (plan), the key is not known yet: the input changed.
-  uint32_t reasons = stale_reasons(records_[a], parts_[a], force, output_present_[ds.id] != 0);
+  uint32_t reasons = stale_reasons(records_[a], now, force, output_present_[ds.id] != 0);
   if (input_pending) reasons |= kInputChanged;
   info.reasons = reasons;
   if (reasons == 0) {
@@ -229,9 +251,20 @@ void Evaluator::settle(ActionId a, bool building, bool force) {
   info.state = ActionState::kStale;
 }
 
+KeyParts Evaluator::parts(ActionId a) const {
+  return action_key(g_, definitions_, a, fingerprints_, file_hashes_[a]);
+}
+
+const std::string& Evaluator::error(ActionId a) const {
+  static const std::string kNone;
+  auto it = errors_.find(a);
+  return it == errors_.end() ? kNone : it->second;
+}
+
 Status Evaluator::plan(const std::vector<uint8_t>& selected, bool force) {
   Status s = load(selected, false);
   if (!s.ok()) return s;
+  ScopedMetric metric("keys and staleness");
   for (ActionId a = 0; a < g_.size(); ++a)
     if (selected_[a]) settle(a, false, force);
   return Status::Ok();

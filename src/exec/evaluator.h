@@ -14,6 +14,7 @@
 /// threads, each with its own engine connection.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,7 +60,6 @@ const char* state_code(ActionState s);  // up_to_date, stale, ran, cut_off, fail
 struct ActionInfo {
   ActionState state = ActionState::kUnselected;
   uint32_t reasons = 0;
-  std::string error;         // kFailed: what went wrong
   int64_t rows = -1;
 };
 
@@ -105,17 +105,24 @@ class Evaluator {
   Result<size_t> adopt(const std::vector<uint8_t>& selected, const std::string& command_line);
 
   const std::vector<ActionInfo>& info() const { return info_; }
+  /// What went wrong with a failed action ("" if it did not fail).
+  const std::string& error(ActionId a) const;
+  /// How many partition records were damaged (and treated as never built).
+  size_t damaged_records() const { return damaged_records_; }
   /// Inputs of `a` that changed since `a` was built (recorded later, or stale now).
   std::vector<ActionId> changed_inputs(ActionId a) const;
 
  private:
   struct Run;
   Status load(const std::vector<uint8_t>& selected, bool write_stat_cache);
+  void read_records(const ReadTxn& txn, const Dataset& ds);
   Status hash_source_files(bool write_stat_cache);
   Status fingerprint_table_sources();
   Status check_outputs();
   /// Computes the key of `a` from its inputs and decides its state (not run yet).
   void settle(ActionId a, bool building, bool force);
+  /// The key parts of `a` from the current fingerprints of its inputs.
+  KeyParts parts(ActionId a) const;
   /// Records a finished run of `a`: its state, and (in run.batch) its partition record.
   void record_outcome(ActionId a, const Status& status, const WriteResult& result,
                       int64_t started_ms, int64_t finished_ms, uint64_t run_id, Run& run);
@@ -126,13 +133,13 @@ class Evaluator {
   std::vector<Hash128> definitions_;
   std::vector<uint8_t> selected_;
   std::vector<ActionInfo> info_;
+  std::map<ActionId, std::string> errors_;    // of failed actions
   std::vector<Hash128> fingerprints_;         // per action: its output's, once known
-  std::vector<KeyParts> parts_;
   std::vector<std::optional<PartitionRecord>> records_;
   std::vector<Hash128> file_hashes_;          // per action (file sources)
   std::vector<uint8_t> output_present_;       // per dataset
   std::vector<uint8_t> rebuilt_;              // per action: ran in this build
-  std::vector<std::string> partition_text_;   // per selected action
+  size_t damaged_records_ = 0;                 // records that failed their checksum
 };
 
 }  // namespace dbuild::exec

@@ -13,9 +13,9 @@ Result<size_t> Evaluator::adopt(const std::vector<uint8_t>& selected, const std:
   if (!store_) return Status::Error("adopting needs a state store");
   Status s = load(selected, true);
   if (!s.ok()) return s;
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
-  auto run_id = store_->begin_run(command_line, now);
+  auto run_id = store_->begin_run(command_line, now_ms);
   if (!run_id.ok()) return run_id.status();
   auto engine = SqliteEngine::open(warehouse_);
   if (!engine.ok()) return engine.status();
@@ -24,7 +24,7 @@ Result<size_t> Evaluator::adopt(const std::vector<uint8_t>& selected, const std:
   for (ActionId a = 0; a < g_.size(); ++a) {
     if (!selected_[a]) continue;
     const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
-    parts_[a] = action_key(g_, definitions_, a, fingerprints_, file_hashes_[a]);
+    KeyParts now = parts(a);
     if (ds.kind == Dataset::Kind::TableSource) {
       fingerprints_[a] = file_hashes_[a];
       continue;
@@ -35,16 +35,16 @@ Result<size_t> Evaluator::adopt(const std::vector<uint8_t>& selected, const std:
     if (!fp.ok()) return fp.status();
     fingerprints_[a] = fp->fingerprint;
     PartitionRecord r;
-    r.key = parts_[a].key;
-    r.definition = parts_[a].definition;
-    r.input_set = parts_[a].input_set;
+    r.key = now.key;
+    r.definition = now.definition;
+    r.input_set = now.input_set;
     r.fingerprint = fp->fingerprint;
     r.row_count = fp->rows;
     r.run_id = *run_id;
-    r.started_unix_ms = r.finished_unix_ms = now;
+    r.started_unix_ms = r.finished_unix_ms = now_ms;
     const auto& old = records_[a];
     r.changed_run_id = old && old->has_build() && old->fingerprint == fp->fingerprint ? old->changed_run_id : *run_id;
-    batch.put_partition(ds.name, partition_text_[a], r);
+    batch.put_partition(ds.name, g_.partition_text(a), r);
     ++adopted;
     if (batch.size() >= 10000) {
       s = store_->commit(batch);
@@ -55,7 +55,7 @@ Result<size_t> Evaluator::adopt(const std::vector<uint8_t>& selected, const std:
   s = store_->commit(batch);
   if (!s.ok()) return s;
   RunOutcome outcome;
-  outcome.finished_unix_ms = now;
+  outcome.finished_unix_ms = now_ms;
   s = store_->finish_run(*run_id, outcome);
   if (!s.ok()) return s;
   return adopted;

@@ -253,9 +253,9 @@ void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResu
   ++run.progress.done;
   if (!status.ok()) {
     info_[a].state = ActionState::kFailed;
-    info_[a].error = status.message();
+    errors_[a] = status.message();
     ++run.progress.failed;
-    run.batch.record_failure(ds.name, partition_text_[a], parts_[a].key, run_id, status.message());
+    run.batch.record_failure(ds.name, g_.partition_text(a), parts(a).key, run_id, status.message());
     return;
   }
   info_[a].state = ActionState::kRan;
@@ -263,10 +263,11 @@ void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResu
   rebuilt_[a] = 1;
   fingerprints_[a] = result.fingerprint;
   const auto& old = records_[a];
+  KeyParts now = parts(a);  // the inputs' fingerprints are final: the same key that was decided
   PartitionRecord r;
-  r.key = parts_[a].key;
-  r.definition = parts_[a].definition;
-  r.input_set = parts_[a].input_set;
+  r.key = now.key;
+  r.definition = now.definition;
+  r.input_set = now.input_set;
   r.fingerprint = result.fingerprint;
   r.status = PartitionStatus::kBuiltOk;
   r.started_unix_ms = started_ms;
@@ -276,11 +277,12 @@ void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResu
   r.run_id = run_id;
   bool same = old && old->has_build() && old->fingerprint == result.fingerprint;
   r.changed_run_id = same ? old->changed_run_id : run_id;
-  run.batch.put_partition(ds.name, partition_text_[a], r);
+  std::string text = g_.partition_text(a);
+  run.batch.put_partition(ds.name, text, r);
   if (result.skipped_malformed > 0) {
     std::string lines;
     for (uint64_t l : result.skipped_lines_sample) lines += (lines.empty() ? "" : ", ") + std::to_string(l);
-    run.batch.put_log(ds.name, partition_text_[a], run_id,
+    run.batch.put_log(ds.name, text, run_id,
                       fmt::format("skipped {} malformed line{} (lines {}{})", result.skipped_malformed,
                                   result.skipped_malformed == 1 ? "" : "s", lines,
                                   result.skipped_malformed > result.skipped_lines_sample.size() ? ", ..." : ""));

@@ -113,6 +113,26 @@ std::optional<std::vector<int64_t>> parse_partition_text(const std::vector<Parti
   return out;
 }
 
+std::optional<std::vector<int64_t>> find_partition_text(const std::vector<PartitionKeyDef>& keys,
+                                                        std::string_view text, const StringPool& pool) {
+  bool has_string = false;
+  for (const auto& k : keys) has_string |= k.type == KeyType::String;
+  if (!has_string) {
+    StringPool unused;
+    return parse_partition_text(keys, text, unused);
+  }
+  StringPool scratch;  // interns into a scratch pool, then maps to the real one
+  auto parsed = parse_partition_text(keys, text, scratch);
+  if (!parsed) return std::nullopt;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].type != KeyType::String) continue;
+    auto id = pool.find(scratch.text((*parsed)[i]));
+    if (!id) return std::nullopt;
+    (*parsed)[i] = *id;
+  }
+  return parsed;
+}
+
 std::optional<std::pair<int64_t, int64_t>> days_covered(KeyType type, int64_t v) {
   switch (type) {
     case KeyType::Date: return std::pair{v, v};

@@ -10,7 +10,9 @@ namespace {
 
 class NoTables : public SourceLister {
  public:
-  Result<std::vector<std::vector<std::string>>> list_table_partitions(const Dataset&) override { return {}; }
+  Result<std::vector<std::vector<std::string>>> list_table_partitions(const Dataset&) override {
+    return std::vector<std::vector<std::string>>{};
+  }
 };
 
 /// ev (3 days) -> daily -> total, plus an unrelated monthly source.
