@@ -239,3 +239,46 @@ TEST_CASE("e2e: a second build while one holds the lock exits 3 and names the ho
 
 }  // namespace
 }  // namespace dbuild
+
+namespace dbuild {
+namespace {
+
+TEST_CASE("e2e: a deleted source file removes its partitions downstream, as a clean build would") {
+  Pipeline p;
+  p.build();
+  fs::remove(p.dir / "data/2024-03-02.csv");
+  json j = p.build();
+  CHECK(j["removed"] == 3);  // sales, clean and per_shop of that day
+  CHECK(with_result(j, "ran") == std::set<std::string>{"grand_total"});
+  CHECK(p.query("SELECT count(*) FROM clean WHERE day = '2024-03-02'") == "0\n");
+  CHECK(p.query("SELECT days, amount FROM grand_total") == "2|45\n");
+  auto v = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() + " verify");
+  CHECK(v.exit_code == 0);
+}
+
+TEST_CASE("e2e: --from/--to and targets limit what runs; upstream comes along") {
+  Pipeline p;
+  json j = p.build("per_shop@2024-03-02");
+  CHECK(with_result(j, "ran") == std::set<std::string>{"sales@2024-03-02", "clean@2024-03-02", "per_shop@2024-03-02"});
+  json k = p.build("--from 2024-03-03 clean");
+  CHECK(with_result(k, "ran") == std::set<std::string>{"sales@2024-03-03", "clean@2024-03-03"});
+}
+
+TEST_CASE("e2e: table sources read an existing warehouse table by its partitions") {
+  Pipeline p;
+  p.dir.write("rules.dbuild", R"(
+source legacy { table = "legacy_orders"  partition day: date }
+table legacy_daily { partition day: date  sql "SELECT count(*) AS n FROM legacy" }
+)");
+  testing::run_command("sqlite3 " + p.dir.path() + "/warehouse.db \"CREATE TABLE legacy_orders(day TEXT, id INT); "
+                       "INSERT INTO legacy_orders VALUES ('2024-01-01', 1), ('2024-01-01', 2), ('2024-01-02', 3);\"");
+  json j = p.build();
+  CHECK(with_result(j, "ran") == std::set<std::string>{"legacy_daily@2024-01-01", "legacy_daily@2024-01-02"});
+  CHECK(p.query("SELECT day, n FROM legacy_daily ORDER BY day") == "2024-01-01|2\n2024-01-02|1\n");
+  testing::run_command("sqlite3 " + p.dir.path() + "/warehouse.db \"INSERT INTO legacy_orders VALUES ('2024-01-02', 4);\"");
+  json k = p.build();
+  CHECK(with_result(k, "ran") == std::set<std::string>{"legacy_daily@2024-01-02"});
+}
+
+}  // namespace
+}  // namespace dbuild

@@ -143,11 +143,13 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
       actions.push_back(std::move(j));
     }
     fmt::print("{}\n", json{{"ran", sum->ran}, {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
-                            {"failed", sum->failed}, {"not_run", sum->not_run}, {"actions", actions}}
+                            {"failed", sum->failed}, {"not_run", sum->not_run}, {"removed", sum->removed},
+                            {"actions", actions}}
                            .dump());
   } else {
-    fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{} in {}\n", sum->ran, sum->up_to_date,
+    fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{}{} in {}\n", sum->ran, sum->up_to_date,
                sum->cut_off, sum->failed, sum->not_run ? fmt::format(", not run {}", sum->not_run) : "",
+               sum->removed ? fmt::format(", removed {} partitions no longer produced", sum->removed) : "",
                seconds(sum->elapsed_ms));
   }
   return sum->failed || sum->not_run ? 1 : 0;

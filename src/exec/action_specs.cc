@@ -197,15 +197,15 @@ Result<QuerySpec> query_spec(const ActionGraph& g, ActionId a) {
     view.table = input.name;
     if (input.kind == Dataset::Kind::TableSource) view.source_table = input.source_table;
     for (const auto& k : input.keys) view.key_columns.push_back(k.name);
-    size_t count = 0;
     for (ActionId i : inputs) {
       if (g.dataset_of(i) != in.dataset) continue;
-      ++count;
       std::vector<Value> tuple_values;
       for (auto& kc : key_columns(input, g.tuple_of(i), g.pool)) tuple_values.push_back(std::move(kc.value));
       view.partitions.push_back(std::move(tuple_values));
     }
-    view.all = input.keys.empty() || count == g.partitions[in.dataset].size();
+    // Partitions are always listed: rows of partitions the graph does not have (left by an
+    // interrupted run, or written outside dbuild) are never read.
+    view.all = input.keys.empty();
     if (view.all) view.partitions.clear();
     q.inputs.push_back(std::move(view));
   }

@@ -84,6 +84,7 @@ struct BuildOptions {
 struct BuildSummary {
   uint64_t run_id = 0;
   size_t ran = 0, up_to_date = 0, cut_off = 0, failed = 0, not_run = 0;
+  size_t removed = 0;  // partitions no longer produced, deleted with their records
   int64_t elapsed_ms = 0;
 };
 
@@ -119,6 +120,8 @@ class Evaluator {
   Status hash_source_files(bool write_stat_cache);
   Status fingerprint_table_sources();
   Status check_outputs();
+  /// Deletes recorded partitions that the graph no longer has; returns how many.
+  Result<size_t> remove_orphans();
   /// Computes the key of `a` from its inputs and decides its state (not run yet).
   void settle(ActionId a, bool building, bool force);
   /// The key parts of `a` from the current fingerprints of its inputs.

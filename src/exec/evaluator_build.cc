@@ -135,6 +135,10 @@ struct Evaluator::Run {
 
 Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, const BuildOptions& options) {
   if (!store_) return Status::Error("building needs a state store");
+  // First remove what the graph no longer produces, so no query can read it.
+  auto orphans = remove_orphans();
+  if (!orphans.ok()) return orphans.status();
+  size_t removed = *orphans;
   Status s = load(selected, true);
   if (!s.ok()) return s;
   auto run_id = store_->begin_run(options.command_line, now_ms());
@@ -226,6 +230,7 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   if (!fs.ok()) return fs;
 
   BuildSummary sum;
+  sum.removed = removed;
   sum.run_id = *run_id;
   for (ActionId a = 0; a < n; ++a) {
     switch (info_[a].state) {
@@ -245,6 +250,42 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   Status rs = store_->finish_run(*run_id, outcome);
   if (!rs.ok()) return rs;
   return sum;
+}
+
+Result<size_t> Evaluator::remove_orphans() {
+  // Partitions recorded before but no longer produced (a source file was deleted, a window
+  // moved): a build from scratch would not have them, so their rows and records go.
+  std::vector<std::pair<DatasetId, std::string>> orphans;
+  {
+    auto txn = store_->read();
+    if (!txn.ok()) return txn.status();
+    for (const auto& ds : g_.model->datasets) {
+      if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
+      Status s = txn->for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
+                                                         const PartitionRecord&) {
+        auto tuple = find_partition_text(ds.keys, text, g_.pool);
+        if (!tuple || !g_.find(ds.id, *tuple)) orphans.emplace_back(ds.id, std::string(text));
+      });
+      if (!s.ok()) return s;
+    }
+  }
+  if (orphans.empty()) return size_t{0};
+  auto engine = SqliteEngine::open(warehouse_);
+  if (!engine.ok()) return engine.status();
+  WriteBatch batch;
+  for (const auto& [id, text] : orphans) {
+    const Dataset& ds = g_.model->datasets[id];
+    StringPool scratch;
+    auto tuple = parse_partition_text(ds.keys, text, scratch);
+    if (tuple) {  // the data first: a record must never outlive the data it describes
+      Status s = (*engine)->delete_partition(ds.name, key_columns(ds, *tuple, scratch));
+      if (!s.ok()) return s;
+    }
+    batch.delete_partition(ds.name, text);
+  }
+  Status s = store_->commit(batch);
+  if (!s.ok()) return s;
+  return orphans.size();
 }
 
 void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResult& result,
