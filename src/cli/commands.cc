@@ -11,6 +11,7 @@
 #include "cli/graph_commands.h"
 #include "cli/session.h"
 #include "exec/query_check.h"
+#include "exec/test_runner.h"
 
 namespace dbuild {
 namespace {
@@ -27,6 +28,31 @@ void add_select(CLI::App* cmd, SelectOptions& o) {
                   "(with downstream); default: everything");
   cmd->add_option("--from", o.from, "Only partitions on or after this date (2024-03-05)");
   cmd->add_option("--to", o.to, "Only partitions on or before this date");
+}
+
+int cmd_test(const CommonOptions& o, const SelectOptions& select) {
+  bool ok = true;
+  auto vars = parse_vars(o.vars, ok);
+  if (!ok) return 64;
+  FrontEnd fe = load_front_end(o.dir, vars);
+  if (!fe.ok) {
+    fmt::print(stderr, "{} error{} found\n", fe.errors, fe.errors == 1 ? "" : "s");
+    return 1;
+  }
+  size_t passed = 0, failed = 0;
+  for (const auto& ds : fe.model.datasets) {
+    bool wanted = select.selectors.empty() ||
+                  std::any_of(select.selectors.begin(), select.selectors.end(),
+                              [&](const std::string& s) { return glob_match(s, ds.name); });
+    if (!wanted) continue;
+    for (const auto& t : exec::run_tests(fe.model, ds)) {
+      fmt::print("{} {}: {}\n", t.passed ? "PASS" : "FAIL", t.table, t.name);
+      if (!t.passed) fmt::print("{}", t.detail);
+      (t.passed ? passed : failed)++;
+    }
+  }
+  fmt::print("tests: {} passed, {} failed\n", passed, failed);
+  return failed ? 1 : 0;
 }
 
 int cmd_check(const CommonOptions& o) {
@@ -94,6 +120,10 @@ int run_cli(int argc, char** argv) {
   add_common(why, common, false);
   why->add_option("target", why_target, "table@PARTITION (or table)")->required();
 
+  CLI::App* test = app.add_subcommand("test", "Run the tests of tables: their query on fixture rows, against expected rows");
+  add_common(test, common, false);
+  test->add_option("tables", select.selectors, "Tables (globs allowed); default: all");
+
   CLI::App* mark_done = app.add_subcommand("mark-done", "Record partitions as built from the data already in the warehouse, without running");
   add_common(mark_done, common, false);
   add_select(mark_done, select);
@@ -125,6 +155,7 @@ int run_cli(int argc, char** argv) {
   if (status->parsed()) return cmd_status(common, select);
   if (why->parsed()) return cmd_why(common, why_target);
   if (verify->parsed()) return cmd_verify(common, select);
+  if (test->parsed()) return cmd_test(common, select);
   if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
   return 64;

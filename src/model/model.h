@@ -112,6 +112,8 @@ struct RowTable {
 
 struct TestDef {
   std::string name;
+  std::string partition;  // `partition = "1995-07-01"`: the partition the query runs for;
+                          // empty: taken from the given rows' key columns
   std::vector<std::pair<DatasetId, RowTable>> given;
   RowTable expect;
   Span span;

@@ -800,9 +800,15 @@ class ModelBuilder {
     TestDef def;
     def.name = t.name.value;
     def.span = t.span;
-    for (const auto& a : t.attributes)
+    for (const auto& a : t.attributes) {
+      if (a.name == "partition" && a.value.kind == ast::Expr::Kind::String) {
+        def.partition = a.value.text;
+        continue;
+      }
       diags_.error(a.name_span, fmt::format("unknown attribute `{}` in a test", a.name),
-                   "a test holds `given DATASET \"\"\"rows\"\"\"` and `expect \"\"\"rows\"\"\"`");
+                   "a test holds `partition = \"2024-03-05\"`, `given DATASET \"\"\"rows\"\"\"` and "
+                   "`expect \"\"\"rows\"\"\"`");
+    }
     for (const auto& g : t.given) {
       const Dataset* in = model_.find(g.dataset);
       if (!in) {
