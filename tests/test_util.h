@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 namespace dbuild::testing {
 
@@ -22,12 +23,15 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
   std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  std::string sub(std::string_view rel) const { return path_ + "/" + std::string(rel); }
 
   /// Writes `text` to `rel` under the directory, creating parent directories.
-  void write(const std::string& rel, const std::string& text) const {
+  /// Writes `text` to `rel` under the directory, creating parent directories; returns the path.
+  std::string write(const std::string& rel, const std::string& text) const {
     std::filesystem::path p = std::filesystem::path(path_) / rel;
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << text;
+    return p.string();
   }
 
  private:

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
+
+#include "test_util.h"
 #include <fmt/format.h>
 
 namespace dbuild {
@@ -16,23 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/dbuild_build_lock_test_XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string sub(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);

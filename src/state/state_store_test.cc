@@ -14,6 +14,8 @@
 #include <thread>
 
 #include <doctest/doctest.h>
+
+#include "test_util.h"
 #include <fmt/format.h>
 
 #include "state/state_codec.h"
@@ -25,24 +27,7 @@ namespace fs = std::filesystem;
 using Mode = StateStore::OpenMode;
 using Condition = StateStore::Condition;
 
-/// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/dbuild_state_test_XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string sub(std::string_view name) const { return path_ + "/" + std::string(name); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::unique_ptr<StateStore> open_usable(const std::string& dir, Mode mode = Mode::kReadWrite,
                                         const StateStoreOptions& options = {}) {

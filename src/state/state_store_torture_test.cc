@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
+
+#include "test_util.h"
 #include <fmt/format.h>
 
 #include "state/state_store.h"
@@ -22,23 +24,7 @@ namespace fs = std::filesystem;
 using Mode = StateStore::OpenMode;
 using Condition = StateStore::Condition;
 
-/// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/dbuild_torture_test_XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string sub(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 /// The written state: its data file and the partitions a usable store must hold.
 struct Pristine {
