@@ -282,3 +282,54 @@ table legacy_daily { partition day: date  sql "SELECT count(*) AS n FROM legacy"
 
 }  // namespace
 }  // namespace dbuild
+
+namespace dbuild {
+namespace {
+
+TEST_CASE("e2e: command tables run the shell, quote templates, load their output and keep it on failure") {
+  Pipeline p;
+  p.dir.write("cmd.dbuild", R"(
+table exported {
+  partition day: date
+  input clean
+  command """
+    printf 'shop,amount\nx,%s\n' {{ day }} > {{ output }}
+  """
+  output "out/{day}.csv"
+  format = csv
+}
+table echo_only {
+  partition day: date
+  input sales
+  command "echo {{ odd }} > {{ output }}"
+  output "echo/{day}.txt"
+}
+var odd = "it's; rm -rf /"
+table reads_export {
+  partition day: date
+  sql "SELECT count(*) AS n FROM exported"
+}
+)");
+  json j = p.build();
+  CHECK(j["failed"] == 0);
+  CHECK(with_result(j, "ran").count("exported@2024-03-02") == 1);
+  CHECK(testing::slurp(p.dir / "out/2024-03-02.csv") == "shop,amount\nx,2024-03-02\n");
+  CHECK(testing::slurp(p.dir / "echo/2024-03-01.txt") == "it's; rm -rf /\n");
+  CHECK(p.query("SELECT amount FROM exported WHERE day = '2024-03-03'") == "2024-03-03\n");
+  CHECK(p.query("SELECT n FROM reads_export WHERE day = '2024-03-01'") == "1\n");
+  CHECK(with_result(p.build(), "ran").empty());
+
+  // A deleted output is rebuilt; a failing command keeps the previous file.
+  fs::remove(p.dir / "echo/2024-03-01.txt");
+  CHECK(with_result(p.build(), "ran") == std::set<std::string>{"echo_only@2024-03-01"});
+  std::string rules = testing::slurp(p.dir / "cmd.dbuild");
+  rules.replace(rules.find("echo {{ odd }}"), 14, "echo changed; exit 3");
+  p.dir.write("cmd.dbuild", rules);
+  json failed = p.run("build --json -k", 1);
+  CHECK(failed["failed"] == 3);
+  CHECK(testing::slurp(p.dir / "echo/2024-03-01.txt") == "it's; rm -rf /\n");
+  CHECK(p.last_stderr.find("the command exited with status 3") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace dbuild

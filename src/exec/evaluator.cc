@@ -13,6 +13,7 @@
 
 #include "base/metrics.h"
 #include "exec/action_specs.h"
+#include "exec/command_runner.h"
 #include "exec/sqlite_engine.h"
 
 namespace dbuild::exec {
@@ -202,7 +203,9 @@ Status Evaluator::check_outputs() {
   output_present_.assign(g_.model->datasets.size(), 1);
   std::unique_ptr<SqliteEngine> engine;
   for (const auto& ds : g_.model->datasets) {
-    if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
+    bool loaded = ds.kind == Dataset::Kind::SqlTable || ds.kind == Dataset::Kind::FileSource ||
+                  (ds.kind == Dataset::Kind::CommandTable && ds.format != kNone);
+    if (!loaded) continue;
     bool any = false;
     for (ActionId a = g_.first_action[ds.id]; a < g_.first_action[ds.id + 1] && !any; ++a) any = selected_[a];
     if (!any) continue;
@@ -239,7 +242,11 @@ void Evaluator::settle(ActionId a, bool building, bool force) {
     return;
   }
   // With an input still to be rebuilt (plan), the key is not known yet: the input changed.
-  uint32_t reasons = stale_reasons(records_[a], now, force, output_present_[ds.id] != 0);
+  bool present = output_present_[ds.id] != 0;
+  if (ds.kind == Dataset::Kind::CommandTable && records_[a] && records_[a]->key == now.key)
+    present = ::access((g_.model->root + "/" + command_output_path(g_, a)).c_str(), F_OK) == 0 &&
+              (ds.format == kNone || present);
+  uint32_t reasons = stale_reasons(records_[a], now, force, present);
   if (input_pending) reasons |= kInputChanged;
   info.reasons = reasons;
   if (reasons == 0) {

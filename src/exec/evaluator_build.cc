@@ -2,12 +2,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "exec/action_specs.h"
+#include "exec/command_runner.h"
+#include "graph/file_discovery.h"
 #include "exec/evaluator.h"
 #include "exec/sqlite_engine.h"
 
@@ -29,7 +32,7 @@ struct Outcome {
   int64_t finished_ms = 0;
 };
 
-Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine) {
+Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const std::string& warehouse) {
   Outcome out;
   out.action = a;
   out.started_ms = now_ms();
@@ -42,8 +45,19 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine) {
   } else if (ds.kind == Dataset::Kind::SqlTable) {
     auto q = query_spec(g, a);
     r = q.ok() ? engine.write_query_partition(*q) : Result<WriteResult>(q.status());
-  } else {
-    r = Status::Error("command tables cannot run on the SQLite engine yet");
+  } else if (ds.kind == Dataset::Kind::CommandTable) {
+    auto c = run_command_action(g, a, warehouse);
+    if (!c.ok()) {
+      r = c.status();
+    } else if (ds.format != kNone) {  // loaded into the warehouse: fingerprinted by its rows
+      r = engine.load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
+                                load_spec(g.model->formats[ds.format]), g.model->root + "/" + c->output);
+    } else {
+      WriteResult w;
+      w.fingerprint = c->output_hash;
+      w.rows = -1;
+      r = w;
+    }
   }
   out.finished_ms = now_ms();
   if (r.ok()) out.result = std::move(*r);
@@ -95,7 +109,7 @@ class WorkerPool {
       }
       Outcome o;
       if (engine.ok()) {
-        o = execute(g_, a, **engine);
+        o = execute(g_, a, **engine, warehouse);
       } else {
         o.action = a;
         o.status = engine.status();
@@ -260,7 +274,7 @@ Result<size_t> Evaluator::remove_orphans() {
     auto txn = store_->read();
     if (!txn.ok()) return txn.status();
     for (const auto& ds : g_.model->datasets) {
-      if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
+      if (ds.kind == Dataset::Kind::TableSource) continue;
       Status s = txn->for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
                                                          const PartitionRecord&) {
         auto tuple = find_partition_text(ds.keys, text, g_.pool);
@@ -277,7 +291,12 @@ Result<size_t> Evaluator::remove_orphans() {
     const Dataset& ds = g_.model->datasets[id];
     StringPool scratch;
     auto tuple = parse_partition_text(ds.keys, text, scratch);
-    if (tuple) {  // the data first: a record must never outlive the data it describes
+    if (tuple && ds.kind == Dataset::Kind::CommandTable) {  // its file, then its rows if loaded
+      std::error_code ec;
+      std::filesystem::remove(g_.model->root + "/" + expand_path_template(ds.output_template, ds.keys, *tuple, scratch), ec);
+    }
+    if (tuple && (ds.kind != Dataset::Kind::CommandTable || ds.format != kNone)) {
+      // The data first: a record must never outlive the data it describes.
       Status s = (*engine)->delete_partition(ds.name, key_columns(ds, *tuple, scratch));
       if (!s.ok()) return s;
     }

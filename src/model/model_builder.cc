@@ -128,6 +128,7 @@ class ModelBuilder {
     for (auto& d : workspace_blocks_) build_workspace(d);
     for (auto& d : datasets_) declare_dataset(d);
     for (size_t i = 0; i < datasets_.size(); ++i) build_dataset(datasets_[i], model_.datasets[i]);
+    check_queries_read_loaded_data();
     order_datasets();
     return std::move(model_);
   }
@@ -843,6 +844,20 @@ class ModelBuilder {
     }
     FileId id = ws_.files.add(p.lexically_normal().string(), std::move(*text));
     return parse_csv_table(ws_.files.text(id), TextOrigin{id, 0, true}, diags_);
+  }
+
+  /// A query reads tables in the warehouse: a command table's output must be loaded there.
+  void check_queries_read_loaded_data() {
+    for (const auto& ds : model_.datasets) {
+      if (ds.kind != Dataset::Kind::SqlTable) continue;
+      for (const auto& in : ds.inputs) {
+        const Dataset& from = model_.datasets[in.dataset];
+        if (from.kind != Dataset::Kind::CommandTable || from.format != kNone) continue;
+        diags_.error(in.span, fmt::format("`{}` is computed by a command, and its output is not loaded into the "
+                                          "warehouse for `{}` to read", from.name, ds.name),
+                     fmt::format("give `{}` a format (format = csv) to load what its command writes", from.name));
+      }
+    }
   }
 
   // ---- order ----
