@@ -318,6 +318,12 @@ table reads_export {
   CHECK(p.query("SELECT amount FROM exported WHERE day = '2024-03-03'") == "2024-03-03\n");
   CHECK(p.query("SELECT n FROM reads_export WHERE day = '2024-03-01'") == "1\n");
   CHECK(with_result(p.build(), "ran").empty());
+  auto verify = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() + " verify");
+  CHECK_MESSAGE(verify.exit_code == 0, verify.output);
+  p.dir.write("echo/2024-03-02.txt", "edited by hand\n");
+  verify = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() + " verify");
+  CHECK(verify.output.find("echo_only@2024-03-02: the output file changed since it was built") != std::string::npos);
+  p.dir.write("echo/2024-03-02.txt", "it's; rm -rf /\n");
 
   // A deleted output is rebuilt; a failing command keeps the previous file.
   fs::remove(p.dir / "echo/2024-03-01.txt");

@@ -1,9 +1,13 @@
 #include "exec/verify.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include "exec/action_specs.h"
 #include "exec/sqlite_engine.h"
+#include "graph/file_discovery.h"
 
 namespace dbuild::exec {
 
@@ -14,7 +18,8 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
   std::vector<Mismatch> out;
   *checked = 0;
   for (const auto& ds : g.model->datasets) {
-    if (ds.kind != Dataset::Kind::SqlTable && ds.kind != Dataset::Kind::FileSource) continue;
+    if (ds.kind == Dataset::Kind::TableSource) continue;
+    bool file_output = ds.kind == Dataset::Kind::CommandTable && ds.format == kNone;
     std::vector<std::pair<std::string, PartitionRecord>> records;
     {
       auto txn = store.read();  // released before the engine reads, keeping the snapshot short
@@ -25,7 +30,7 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
           });
       if (!s.ok()) return s;
     }
-    auto exists = (*engine)->table_exists(ds.name);
+    auto exists = file_output ? Result<bool>(true) : (*engine)->table_exists(ds.name);
     if (!exists.ok()) return exists.status();
     StringPool pool = g.pool;
     for (const auto& [text, rec] : records) {
@@ -38,6 +43,15 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
       auto tuple = parse_partition_text(ds.keys, text, pool);
       if (!tuple) {
         out.push_back({label, "the recorded partition does not fit the dataset's keys any more"});
+        continue;
+      }
+      if (file_output) {
+        std::string path = g.model->root + "/" + expand_path_template(ds.output_template, ds.keys, *tuple, pool);
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        if (!in) out.push_back({label, "the output file is missing"});
+        else if (hash_bytes(bytes.str()) != rec.fingerprint) out.push_back({label, "the output file changed since it was built"});
         continue;
       }
       auto fp = (*engine)->fingerprint_partition(ds.name, key_columns(ds, *tuple, pool));
