@@ -30,6 +30,18 @@ std::string seconds(int64_t ms) { return fmt::format("{:.2f}s", static_cast<doub
 /// Prints a failure at the rule that failed: path:line:col, the line, the engine's message.
 void print_failure(const Session& s, ActionId a, const std::string& error) {
   const Dataset& ds = s.fe.model.datasets[s.graph->dataset_of(a)];
+  std::string root = s.fe.model.root + "/";
+  if (ds.kind == Dataset::Kind::FileSource && error.starts_with(root)) {
+    // The loader names the bad line of the data file: that place is the one to show.
+    size_t colon = error.find(':', root.size());
+    size_t message = error.find(": ", colon == std::string::npos ? root.size() : colon);
+    std::string where = display_path(error.substr(0, colon)) +
+                        (colon == std::string::npos || message == std::string::npos ? "" : error.substr(colon, message - colon));
+    std::string what = message == std::string::npos ? error : error.substr(message + 2);
+    fmt::print(stderr, "{}: error: {} failed: {}\n  hint: the file was not loaded; the partition's previous data is kept\n",
+               where, s.graph->label(a), what);
+    return;
+  }
   Diagnostic d;
   d.span = ds.text_span.file != kNoFile ? ds.text_span : ds.span;
   d.span.end = d.span.begin;
@@ -123,7 +135,7 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   options.command_line = command_line;
   ProgressPrinter printer;
   options.on_progress = [&](const exec::Progress& p) {
-    if (!common.json) printer.update(p, p.failed ? "finished" : "ran");
+    if (!common.json) printer.update(p, p.last_failed ? "failed" : "ran");
   };
   auto sum = ev.build(s.selected, options);
   printer.finish();

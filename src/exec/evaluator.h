@@ -71,6 +71,7 @@ struct Progress {
   size_t failed = 0;
   int64_t elapsed_ms = 0;
   std::string last;     // label of the action that finished last
+  bool last_failed = false;
 };
 
 struct BuildOptions {

@@ -236,6 +236,7 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     run.progress.running = run.running;
     run.progress.elapsed_ms = now_ms() - run.started_ms;
     run.progress.last = g_.label(o.action);
+    run.progress.last_failed = !o.status.ok();
     if (options.on_progress) options.on_progress(run.progress);
     Status fs = flush(false);
     if (!fs.ok()) return fs;
