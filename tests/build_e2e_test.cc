@@ -339,3 +339,22 @@ table reads_export {
 
 }  // namespace
 }  // namespace dbuild
+
+namespace dbuild {
+namespace {
+
+TEST_CASE("e2e: a malformed source row names file, line and column, and loads nothing of it") {
+  Pipeline p;
+  p.build();
+  p.dir.write("data/2024-03-01.csv", "shop,amount\na,11\nb,twenty\n");
+  json j = p.run("build --json", 1);
+  CHECK(with_result(j, "failed") == std::set<std::string>{"sales@2024-03-01"});
+  CHECK(p.last_stderr ==
+        "data/2024-03-01.csv:3:3: error: sales@2024-03-01 failed: expected an integer in column `amount`, "
+        "found 'twenty'\n"
+        "  hint: the file was not loaded; the partition's previous data is kept\n");
+  CHECK(p.query("SELECT shop, amount FROM sales WHERE day = '2024-03-01' ORDER BY shop") == "a|10\nb|20\n");
+}
+
+}  // namespace
+}  // namespace dbuild
