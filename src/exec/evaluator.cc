@@ -137,12 +137,19 @@ void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {
   if (wanted == 0) return;
   // A few partitions: look each up. Many: one sequential scan of the dataset's records.
   if (wanted * 8 >= end - first) {
+    // Records come in text order, which for most keys is the partitions' order: try the
+    // action after the last match before searching.
+    std::vector<int64_t> tuple(ds.keys.size());
+    ActionId next = first;
     Status scan = txn.for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
                                                         const PartitionRecord& r) {
-      auto tuple = find_partition_text(ds.keys, text, g_.pool);
-      if (!tuple) return;
-      auto a = g_.find(ds.id, *tuple);
-      if (a && selected_[*a]) records_[*a] = r;
+      if (!find_partition_text(ds.keys, text, g_.pool, tuple)) return;
+      std::optional<ActionId> a;
+      if (next < end && std::equal(tuple.begin(), tuple.end(), g_.tuple_of(next).begin())) a = next;
+      else a = g_.find(ds.id, tuple);
+      if (!a) return;
+      next = *a + 1;
+      if (selected_[*a]) records_[*a] = r;
     });
     if (scan.ok()) return;
     for (ActionId a = first; a < end; ++a) records_[a].reset();  // a damaged record: go one by one

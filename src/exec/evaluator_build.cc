@@ -278,8 +278,9 @@ Result<size_t> Evaluator::remove_orphans() {
       if (ds.kind == Dataset::Kind::TableSource) continue;
       Status s = txn->for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
                                                          const PartitionRecord&) {
-        auto tuple = find_partition_text(ds.keys, text, g_.pool);
-        if (!tuple || !g_.find(ds.id, *tuple)) orphans.emplace_back(ds.id, std::string(text));
+        std::vector<int64_t> tuple(ds.keys.size());
+        if (!find_partition_text(ds.keys, text, g_.pool, tuple) || !g_.find(ds.id, tuple))
+          orphans.emplace_back(ds.id, std::string(text));
       });
       if (!s.ok()) return s;
     }

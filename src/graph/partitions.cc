@@ -113,24 +113,20 @@ std::optional<std::vector<int64_t>> parse_partition_text(const std::vector<Parti
   return out;
 }
 
-std::optional<std::vector<int64_t>> find_partition_text(const std::vector<PartitionKeyDef>& keys,
-                                                        std::string_view text, const StringPool& pool) {
-  bool has_string = false;
-  for (const auto& k : keys) has_string |= k.type == KeyType::String;
-  if (!has_string) {
-    StringPool unused;
-    return parse_partition_text(keys, text, unused);
-  }
-  StringPool scratch;  // interns into a scratch pool, then maps to the real one
-  auto parsed = parse_partition_text(keys, text, scratch);
-  if (!parsed) return std::nullopt;
+bool find_partition_text(const std::vector<PartitionKeyDef>& keys, std::string_view text,
+                         const StringPool& pool, std::span<int64_t> out) {
+  if (keys.empty()) return text.empty();
+  size_t pos = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (keys[i].type != KeyType::String) continue;
-    auto id = pool.find(scratch.text((*parsed)[i]));
-    if (!id) return std::nullopt;
-    (*parsed)[i] = *id;
+    size_t comma = i + 1 < keys.size() ? text.find(',', pos) : std::string_view::npos;
+    if (i + 1 < keys.size() && comma == std::string_view::npos) return false;
+    std::string_view part = text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos);
+    std::optional<int64_t> v = keys[i].type == KeyType::String ? pool.find(part) : parse_key_value(keys[i].type, part);
+    if (!v) return false;
+    out[i] = *v;
+    pos = comma + 1;
   }
-  return parsed;
+  return true;
 }
 
 std::optional<std::pair<int64_t, int64_t>> days_covered(KeyType type, int64_t v) {

@@ -64,10 +64,11 @@ std::string partition_text(const std::vector<PartitionKeyDef>& keys, std::span<c
 std::optional<std::vector<int64_t>> parse_partition_text(const std::vector<PartitionKeyDef>& keys,
                                                          std::string_view text, StringPool& pool);
 
-/// Parses a partition's text form without interning: a string value the pool does not know
-/// names no existing partition, so the result is nothing.
-std::optional<std::vector<int64_t>> find_partition_text(const std::vector<PartitionKeyDef>& keys,
-                                                        std::string_view text, const StringPool& pool);
+/// Parses a partition's text form without interning into `out` (one value per key): a string
+/// value the pool does not know names no existing partition, so the result is false.
+/// Allocates nothing.
+bool find_partition_text(const std::vector<PartitionKeyDef>& keys, std::string_view text,
+                         const StringPool& pool, std::span<int64_t> out);
 
 /// The first and last day a key value covers (date: itself; month: its days; hour: its day).
 /// Int and string keys cover no days.
