@@ -35,6 +35,7 @@ int open_state(Session& s, Access access, const std::string& command_line) {
   if (access == Access::kBuild) {
     std::error_code ec;
     fs::create_directories(dot, ec);
+    fs::create_directories(fs::path(s.warehouse).parent_path(), ec);
     auto lock = BuildLock::acquire(dot + "/build.lock", command_line);
     if (!lock.ok()) {
       fmt::print(stderr, "dbuild: error: {}\n", lock.status().message());

@@ -1,11 +1,16 @@
 #include "exec/engine_lister.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 namespace dbuild::exec {
 
 Result<std::vector<std::vector<std::string>>> EngineLister::list_table_partitions(const Dataset& ds) {
   if (!engine_) {
+    if (::access(warehouse_.c_str(), F_OK) != 0)
+      return Status::Error(fmt::format("source `{}` reads table `{}`, but there is no warehouse at {} yet",
+                                       ds.name, ds.source_table, warehouse_));
     auto e = SqliteEngine::open(warehouse_);
     if (!e.ok()) return e.status();
     engine_ = std::move(*e);

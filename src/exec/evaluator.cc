@@ -208,6 +208,10 @@ Status Evaluator::fingerprint_table_sources() {
 Status Evaluator::check_outputs() {
   ScopedMetric metric("output tables");
   output_present_.assign(g_.model->datasets.size(), 1);
+  if (::access(warehouse_.c_str(), F_OK) != 0) {  // nothing built yet; do not create the file
+    std::fill(output_present_.begin(), output_present_.end(), 0);
+    return Status::Ok();
+  }
   std::unique_ptr<SqliteEngine> engine;
   for (const auto& ds : g_.model->datasets) {
     bool loaded = ds.kind == Dataset::Kind::SqlTable || ds.kind == Dataset::Kind::FileSource ||
