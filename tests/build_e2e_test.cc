@@ -221,7 +221,7 @@ TEST_CASE("e2e: plan --exit-code, status and why") {
   auto why = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() + " why clean@2024-03-02");
   CHECK(why.output ==
         "clean@2024-03-02 is stale: input changed\n"
-        "  input sales@2024-03-02 will be rebuilt: input changed\n");
+        "  input sales@2024-03-02 will be rebuilt: file data/2024-03-02.csv changed\n");
   json status = p.run("status --json");
   CHECK(status["datasets"][0]["dataset"] == "sales");
   CHECK(status["datasets"][0]["stale"] == 1);

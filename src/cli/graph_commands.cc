@@ -72,6 +72,17 @@ class ProgressPrinter {
   bool tty_;
 };
 
+/// The reasons in words; a file source's changed input is its file.
+std::string reasons_in_words(const Session& s, ActionId a, uint32_t reasons) {
+  std::string words = exec::reason_words(reasons);
+  DatasetId d = s.graph->dataset_of(a);
+  if (s.fe.model.datasets[d].kind != Dataset::Kind::FileSource) return words;
+  std::string file = fmt::format("file {} changed", s.graph->files[d][s.graph->partition_of(a)]);
+  size_t at = words.find("input changed");
+  if (at != std::string::npos) words.replace(at, 13, file);
+  return words;
+}
+
 json action_json(const Session& s, ActionId a) {
   const Dataset& ds = s.fe.model.datasets[s.graph->dataset_of(a)];
   return json{{"dataset", ds.name}, {"partition", s.graph->partition_text(a)}};
@@ -100,7 +111,7 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
       j["reasons"] = exec::reason_codes(info.reasons);
       actions.push_back(std::move(j));
     } else {
-      fmt::print("{}: {}\n", s.graph->label(a), exec::reason_words(info.reasons));
+      fmt::print("{}: {}\n", s.graph->label(a), reasons_in_words(s, a, info.reasons));
     }
   }
   if (as_json) fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}}.dump());
@@ -224,12 +235,12 @@ int cmd_why(const CommonOptions& common, const std::string& target) {
       fmt::print("{} is up to date\n", s.graph->label(a));
       continue;
     }
-    fmt::print("{} is stale: {}\n", s.graph->label(a), exec::reason_words(info.reasons));
+    fmt::print("{} is stale: {}\n", s.graph->label(a), reasons_in_words(s, a, info.reasons));
     if (info.reasons & exec::kInputChanged)
       for (ActionId in : ev.changed_inputs(a)) {
         const auto& ii = ev.info()[in];
         if (ii.state == ActionState::kStale)
-          fmt::print("  input {} will be rebuilt: {}\n", s.graph->label(in), exec::reason_words(ii.reasons));
+          fmt::print("  input {} will be rebuilt: {}\n", s.graph->label(in), reasons_in_words(s, in, ii.reasons));
         else
           fmt::print("  input {} changed since it was last read\n", s.graph->label(in));
       }
