@@ -72,6 +72,13 @@ class ProgressPrinter {
   bool tty_;
 };
 
+/// Plans the session's selection; prints the error and returns false when planning fails.
+bool plan_session(exec::Evaluator& ev, const Session& s, bool force) {
+  Status st = ev.plan(s.selected, force);
+  if (!st.ok()) fmt::print(stderr, "dbuild: error: {}\n", st.message());
+  return st.ok();
+}
+
 /// The reasons in words; a file source's changed input is its file.
 std::string reasons_in_words(const Session& s, ActionId a, uint32_t reasons) {
   std::string words = exec::reason_words(reasons);
@@ -125,11 +132,7 @@ int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool forc
   Session& s = leak(new Session);
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
   exec::Evaluator& ev = leak(new exec::Evaluator(*s.graph, s.store.get(), s.warehouse));
-  Status st = ev.plan(s.selected, force);
-  if (!st.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", st.message());
-    return 1;
-  }
+  if (!plan_session(ev, s, force)) return 1;
   return print_plan(s, ev, common.json, exit_code);
 }
 
@@ -182,11 +185,7 @@ int cmd_status(const CommonOptions& common, const SelectOptions& select) {
   Session s;
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
   exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
-  Status st = ev.plan(s.selected, false);
-  if (!st.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", st.message());
-    return 1;
-  }
+  if (!plan_session(ev, s, false)) return 1;
   struct Counts { size_t total = 0, up_to_date = 0, stale = 0, missing = 0, failed = 0; };
   std::vector<Counts> counts(s.fe.model.datasets.size());
   for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -223,11 +222,7 @@ int cmd_why(const CommonOptions& common, const std::string& target) {
   select.selectors = {target};
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
   exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
-  Status st = ev.plan(s.selected, false);
-  if (!st.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", st.message());
-    return 1;
-  }
+  if (!plan_session(ev, s, false)) return 1;
   for (ActionId a = 0; a < s.graph->size(); ++a) {
     if (!s.targets[a]) continue;
     const auto& info = ev.info()[a];

@@ -9,18 +9,13 @@
 
 #include "exec/action_specs.h"
 #include "exec/sqlite_engine.h"
+#include "exec/sqlite_stmt.h"
 #include "graph/file_discovery.h"
 
 namespace fs = std::filesystem;
 
 namespace dbuild::exec {
 namespace {
-
-std::string quote(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 /// Maps an offset in sql_with_parameters() back to the dataset's text.
 uint32_t text_offset(const Dataset& ds, int sql_offset) {
@@ -143,17 +138,17 @@ class QueryChecker {
   }
 
   void create(const Dataset& ds, const std::vector<std::string>& cols) {
-    std::string sql = "CREATE TABLE " + quote(ds.name) + " (";
+    std::string sql = "CREATE TABLE " + quote_ident(ds.name) + " (";
     std::set<std::string> seen;
     bool first = true;
     for (const auto& k : ds.keys) {
-      sql += (first ? "" : ", ") + quote(k.name);
+      sql += (first ? "" : ", ") + quote_ident(k.name);
       seen.insert(lower(k.name));
       first = false;
     }
     for (const auto& c : cols) {
       if (!seen.insert(lower(c)).second) continue;
-      sql += (first ? "" : ", ") + quote(c);
+      sql += (first ? "" : ", ") + quote_ident(c);
       first = false;
     }
     if (first) sql += "\"_\"";

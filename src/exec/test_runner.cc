@@ -12,12 +12,6 @@
 namespace dbuild::exec {
 namespace {
 
-std::string quote(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 Value cell_value(const std::string& cell) {
   if (cell == "NULL") return Value();
   int64_t i;
@@ -37,13 +31,13 @@ std::string canonical(const Value& v) {
 
 Status create_table(sqlite3* db, const std::string& name, const RowTable& rows) {
   std::string cols;
-  for (const auto& c : rows.columns) cols += (cols.empty() ? "" : ", ") + quote(c);
-  std::string sql = fmt::format("CREATE TABLE {} ({})", quote(name), cols);
+  for (const auto& c : rows.columns) cols += (cols.empty() ? "" : ", ") + quote_ident(c);
+  std::string sql = fmt::format("CREATE TABLE {} ({})", quote_ident(name), cols);
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
     return Status::Error(sqlite3_errmsg(db));
   std::string marks;
   for (size_t i = 0; i < rows.columns.size(); ++i) marks += i ? ", ?" : "?";
-  auto insert = Stmt::prepare(db, fmt::format("INSERT INTO {} VALUES ({})", quote(name), marks));
+  auto insert = Stmt::prepare(db, fmt::format("INSERT INTO {} VALUES ({})", quote_ident(name), marks));
   if (!insert.ok()) return insert.status();
   for (const auto& row : rows.rows) {
     insert->reset();
