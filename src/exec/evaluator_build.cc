@@ -28,6 +28,7 @@ struct Outcome {
   ActionId action = 0;
   Status status;
   WriteResult result;
+  std::string log;  // what the action printed (commands), kept as its log
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
 };
@@ -47,6 +48,7 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const st
     r = q.ok() ? engine.write_query_partition(*q) : Result<WriteResult>(q.status());
   } else if (ds.kind == Dataset::Kind::CommandTable) {
     auto c = run_command_action(g, a, warehouse);
+    if (c.ok()) out.log = c->log;
     if (!c.ok()) {
       r = c.status();
     } else if (ds.format != kNone) {  // loaded into the warehouse: fingerprinted by its rows
@@ -231,6 +233,8 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     Outcome o = pool.wait();
     --run.running;
     record_outcome(o.action, o.status, o.result, o.started_ms, o.finished_ms, *run_id, run);
+    if (o.status.ok() && !o.log.empty())
+      run.batch.put_log(g_.model->datasets[g_.dataset_of(o.action)].name, g_.partition_text(o.action), *run_id, o.log);
     if (!o.status.ok() && !options.keep_going) run.stopping = true;
     finished(o.action);
     run.progress.running = run.running;
