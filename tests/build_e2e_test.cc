@@ -231,7 +231,9 @@ TEST_CASE("e2e: a second build while one holds the lock exits 3 and names the ho
   Pipeline p;
   p.build();
   // Hold the lock from a shell: flock keeps it while `sleep` runs.
-  auto r = testing::run_command("cd " + p.dir.path() + " && (flock -n .dbuild/build.lock sleep 2 &) && sleep 0.3 && " +
+  // Wait until the holder really has the lock (a loaded machine may start it late).
+  auto r = testing::run_command("cd " + p.dir.path() + " && (flock .dbuild/build.lock sleep 4 &) && "
+                                "for i in $(seq 100); do flock -n .dbuild/build.lock true || break; sleep 0.05; done && " +
                                 testing::dbuild_binary() + " build");
   CHECK(r.exit_code == 3);
   CHECK(r.output.find("another dbuild build is running") != std::string::npos);

@@ -82,7 +82,7 @@ TEST_CASE("kill: SIGKILL at random points never breaks the state; the next build
   int kills = 12, midway = 0;
   for (int i = 0; i < kills; ++i) {
     // Every other build is forced, so kills keep landing in the middle of real work.
-    bool killed = build_and_kill(victim.path(), std::chrono::milliseconds(50 + rng() % 1000), i % 2 == 1);
+    bool killed = build_and_kill(victim.path(), std::chrono::milliseconds(20 + rng() % 500), i % 2 == 1);
     midway += killed;
     auto v = testing::run_command("cd " + victim.path() + " && " + testing::dbuild_binary() + " verify");
     CHECK_MESSAGE(v.exit_code == 0, "after kill ", i, ": ", v.output);
