@@ -360,3 +360,27 @@ TEST_CASE("e2e: a malformed source row names file, line and column, and loads no
 
 }  // namespace
 }  // namespace dbuild
+
+namespace dbuild {
+namespace {
+
+TEST_CASE("e2e: clear forgets partitions (and downstream); history lists runs; graph prints mappings") {
+  Pipeline p;
+  p.build();
+  auto cleared = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() +
+                                      " clear clean@2024-03-01 --downstream");
+  CHECK(cleared.output == "cleared 3 partitions: the next build recomputes them\n");
+  json j = p.build();
+  CHECK(with_result(j, "ran") == std::set<std::string>{"clean@2024-03-01", "per_shop@2024-03-01", "grand_total"});
+  json h = p.run("history --json");
+  REQUIRE(h["runs"].size() == 2);
+  CHECK(h["runs"][0]["ran"] == 3);
+  CHECK(h["runs"][1]["ran"] == 10);
+  json g = p.run("graph --format json");
+  CHECK(g["edges"][0] == json{{"from", "sales"}, {"to", "clean"}, {"mapping", "sales[day]"}});
+  auto dot = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() + " graph");
+  CHECK(dot.output.find("\"per_shop\" -> \"grand_total\" [label=\"per_shop[*]\"];") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace dbuild

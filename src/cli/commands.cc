@@ -10,6 +10,7 @@
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
 #include "cli/session.h"
+#include "cli/state_commands.h"
 #include "exec/query_check.h"
 #include "exec/test_runner.h"
 
@@ -132,6 +133,27 @@ int run_cli(int argc, char** argv) {
   add_common(verify, common, false);
   add_select(verify, select);
 
+  bool clear_downstream = false;
+  CLI::App* clear = app.add_subcommand("clear", "Forget partitions so the next build recomputes them");
+  add_common(clear, common, false);
+  add_select(clear, select);
+  clear->add_flag("--downstream", clear_downstream, "Also forget everything that reads them");
+
+  size_t history_limit = 20;
+  CLI::App* history = app.add_subcommand("history", "List the last runs, newest first");
+  add_common(history, common, true);
+  history->add_option("-n,--limit", history_limit, "How many runs (default 20)");
+
+  std::string older_than;
+  CLI::App* prune = app.add_subcommand("prune", "Forget runs and logs older than an age");
+  add_common(prune, common, false);
+  prune->add_option("--older-than", older_than, "An age: 30d, 12h, 45m, 90s")->required();
+
+  std::string graph_format = "dot";
+  CLI::App* graph = app.add_subcommand("graph", "Print the dataset graph with its mappings");
+  add_common(graph, common, false);
+  graph->add_option("--format", graph_format, "dot, mermaid or json")->check(CLI::IsMember({"dot", "mermaid", "json"}));
+
   std::string log_target;
   CLI::App* log = app.add_subcommand("log", "Print the last log of a partition (errors, skipped lines)");
   add_common(log, common, false);
@@ -156,6 +178,10 @@ int run_cli(int argc, char** argv) {
   if (why->parsed()) return cmd_why(common, why_target);
   if (verify->parsed()) return cmd_verify(common, select);
   if (test->parsed()) return cmd_test(common, select);
+  if (clear->parsed()) return cmd_clear(common, select, clear_downstream, command_line(argc, argv));
+  if (history->parsed()) return cmd_history(common, history_limit);
+  if (prune->parsed()) return cmd_prune(common, older_than, command_line(argc, argv));
+  if (graph->parsed()) return cmd_graph(common, graph_format);
   if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
   return 64;
