@@ -55,6 +55,13 @@ Status LoaderInput::fill() {
   return Status::Ok();
 }
 
+Result<bool> LoaderInput::next_nonempty_line(std::string_view* text, uint64_t* number) {
+  for (;;) {
+    Result<bool> got = next_line(text, number);
+    if (!got.ok() || !*got || !text->empty()) return got;
+  }
+}
+
 Result<bool> LoaderInput::next_line(std::string_view* text, uint64_t* number) {
   for (;;) {
     std::string_view w = window();

@@ -40,6 +40,8 @@ class LoaderInput {
   uint64_t line() const { return line_; }
   /// The next line, without "\n" or "\r\n"; false at the end of the file. *number gets its line.
   Result<bool> next_line(std::string_view* text, uint64_t* number);
+  /// next_line(), skipping empty lines.
+  Result<bool> next_nonempty_line(std::string_view* text, uint64_t* number);
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:

@@ -158,11 +158,9 @@ class JsonParser : public RecordParser {
   Result<ParseOutcome> next(std::vector<RawField>* fields, Malformed* bad) override {
     std::string_view line;
     uint64_t number = 0;
-    do {
-      Result<bool> got = in_->next_line(&line, &number);
-      if (!got.ok()) return got.status();
-      if (!*got) return ParseOutcome::End;
-    } while (line.empty());
+    Result<bool> got = in_->next_nonempty_line(&line, &number);
+    if (!got.ok()) return got.status();
+    if (!*got) return ParseOutcome::End;
     fields->assign(names_.size(), RawField{{}, number, 1, /*null=*/true, false});
     Scanner s{line};
     if (!parse_object(s, number, fields, bad)) return ParseOutcome::Malformed;

@@ -18,11 +18,9 @@ class TsvParser : public RecordParser {
   Result<ParseOutcome> next(std::vector<RawField>* fields, Malformed*) override {
     std::string_view line;
     uint64_t number = 0;
-    do {
-      Result<bool> got = in_->next_line(&line, &number);
-      if (!got.ok()) return got.status();
-      if (!*got) return ParseOutcome::End;
-    } while (line.empty());
+    Result<bool> got = in_->next_nonempty_line(&line, &number);
+    if (!got.ok()) return got.status();
+    if (!*got) return ParseOutcome::End;
     split(line, number, fields);
     return ParseOutcome::Record;
   }
@@ -104,11 +102,9 @@ class RegexParser : public RecordParser {
   Result<ParseOutcome> next(std::vector<RawField>* fields, Malformed* bad) override {
     std::string_view line;
     uint64_t number = 0;
-    do {
-      Result<bool> got = in_->next_line(&line, &number);
-      if (!got.ok()) return got.status();
-      if (!*got) return ParseOutcome::End;
-    } while (line.empty());
+    Result<bool> got = in_->next_nonempty_line(&line, &number);
+    if (!got.ok()) return got.status();
+    if (!*got) return ParseOutcome::End;
     re2::StringPiece text(line.data(), line.size());
     if (!re_->Match(text, 0, text.size(), RE2::ANCHOR_BOTH, groups_.data(),
                     static_cast<int>(groups_.size()))) {
