@@ -39,7 +39,12 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const st
   out.started_ms = now_ms();
   const Dataset& ds = g.model->datasets[g.dataset_of(a)];
   Result<WriteResult> r = Status::Error("nothing to run");
-  if (ds.kind == Dataset::Kind::FileSource) {
+  if (ds.connection != kNone && ds.kind != Dataset::Kind::CommandTable) {
+    const ConnectionDef& c = g.model->connections[ds.connection];
+    r = Status::Error(fmt::format("`{}` runs on connection `{}` ({}), and this version of dbuild runs SQL only "
+                                  "on the embedded warehouse; remove `engine = {}` to build it there",
+                                  ds.name, c.name, c.engine, c.name));
+  } else if (ds.kind == Dataset::Kind::FileSource) {
     std::string path = g.model->root + "/" + g.files[ds.id][g.partition_of(a)];
     r = engine.load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
                               load_spec(g.model->formats[ds.format]), path);

@@ -564,6 +564,9 @@ class ModelBuilder {
     }
     if (!ds.group_max_count && !ds.group_max_bytes)
       diags_.error(g.name_span, "a group needs max_count or max_size");
+    else
+      diags_.warning(g.name_span, "grouping is not implemented yet: this table is built without it",
+                     "the group settings are checked, and take effect in a later version");
     a.report_unknown("a group block", {"max_count", "max_size"});
   }
 
