@@ -10,7 +10,8 @@ namespace dbuild::exec {
 namespace {
 
 using testing::TempDir;
-using Rows = std::vector<std::vector<Value>>;
+using testing::Rows;
+using testing::query;
 
 Value S(const char* s) { return Value(std::string(s)); }
 Value I(int64_t i) { return Value(i); }
@@ -21,19 +22,6 @@ std::unique_ptr<SqliteEngine> open_engine(const TempDir& dir, EngineOptions opti
   return std::move(*e);
 }
 
-/// Runs our own SQL and returns all rows.
-Rows query(SqliteEngine& e, const std::string& sql) {
-  Result<Stmt> st = Stmt::prepare(e.handle(), sql);
-  REQUIRE_MESSAGE(st.ok(), st.status().message());
-  Rows rows;
-  for (;;) {
-    Result<bool> row = st->step();
-    REQUIRE_MESSAGE(row.ok(), row.status().message());
-    if (!*row) return rows;
-    std::vector<Value>& r = rows.emplace_back();
-    for (int i = 0; i < st->column_count(); ++i) r.push_back(st->column(i));
-  }
-}
 
 std::vector<KeyColumn> day(const char* d) { return {{"day", S(d)}}; }
 

@@ -10,23 +10,12 @@ namespace dbuild::exec {
 namespace {
 
 using testing::TempDir;
-using Rows = std::vector<std::vector<Value>>;
+using testing::Rows;
+using testing::query;
 
 Value S(const char* s) { return Value(std::string(s)); }
 Value I(int64_t i) { return Value(i); }
 
-Rows query_rows(SqliteEngine& e, const std::string& sql) {
-  Result<Stmt> st = Stmt::prepare(e.handle(), sql);
-  REQUIRE_MESSAGE(st.ok(), st.status().message());
-  Rows rows;
-  for (;;) {
-    Result<bool> row = st->step();
-    REQUIRE_MESSAGE(row.ok(), row.status().message());
-    if (!*row) return rows;
-    std::vector<Value>& r = rows.emplace_back();
-    for (int i = 0; i < st->column_count(); ++i) r.push_back(st->column(i));
-  }
-}
 
 /// An engine with events(day, user, kind): 3 rows on d1, 2 on d2, 1 on d3.
 struct Fixture {
@@ -79,12 +68,12 @@ TEST_CASE("query: an input view shows only the selected partitions") {
   QuerySpec all = counts("all", {});
   all.inputs[0].all = true;
   REQUIRE(f.e->write_query_partition(all).ok());
-  CHECK(query_rows(*f.e, "SELECT day, n, users FROM daily ORDER BY day") ==
+  CHECK(query(*f.e, "SELECT day, n, users FROM daily ORDER BY day") ==
         Rows{{S("all"), I(6), I(3)}, {S("none"), I(0), I(0)}, {S("w1"), I(5), I(3)},
              {S("w2"), I(1), I(1)}});
   // The temporary views are gone; the connection sees the whole table again.
-  CHECK(query_rows(*f.e, "SELECT count(*) FROM sqlite_temp_schema") == Rows{{I(0)}});
-  CHECK(query_rows(*f.e, "SELECT count(*) FROM events") == Rows{{I(6)}});
+  CHECK(query(*f.e, "SELECT count(*) FROM sqlite_temp_schema") == Rows{{I(0)}});
+  CHECK(query(*f.e, "SELECT count(*) FROM events") == Rows{{I(6)}});
 }
 
 TEST_CASE("query: an input view may read a stored table of another name") {
@@ -94,7 +83,7 @@ TEST_CASE("query: an input view may read a stored table of another name") {
   q.inputs[0].table = "raw";
   q.inputs[0].source_table = "events";
   REQUIRE(f.e->write_query_partition(q).ok());
-  CHECK(query_rows(*f.e, "SELECT n FROM daily") == Rows{{I(2)}});
+  CHECK(query(*f.e, "SELECT n FROM daily") == Rows{{I(2)}});
 }
 
 TEST_CASE("query and load: unpartitioned tables are replaced whole") {
@@ -107,7 +96,7 @@ TEST_CASE("query and load: unpartitioned tables are replaced whole") {
   q.inputs = {all};
   REQUIRE(f.e->write_query_partition(q).ok());
   REQUIRE(f.e->write_query_partition(q).ok());
-  CHECK(query_rows(*f.e, "SELECT kind, n FROM totals ORDER BY kind") ==
+  CHECK(query(*f.e, "SELECT kind, n FROM totals ORDER BY kind") ==
         Rows{{S("buy"), I(3)}, {S("refund"), I(1)}, {S("view"), I(2)}});
   CHECK(f.e->fingerprint_partition("totals", {})->rows == 3);
   std::string file = f.dir.write("lines.txt", "a\nb\n");
@@ -115,7 +104,7 @@ TEST_CASE("query and load: unpartitioned tables are replaced whole") {
   lines.kind = FormatKind::Lines;
   REQUIRE(f.e->load_partition("words", {}, lines, file).ok());
   REQUIRE(f.e->load_partition("words", {}, lines, file).ok());
-  CHECK(query_rows(*f.e, "SELECT line FROM words ORDER BY 1") == Rows{{S("a")}, {S("b")}});
+  CHECK(query(*f.e, "SELECT line FROM words ORDER BY 1") == Rows{{S("a")}, {S("b")}});
 }
 
 TEST_CASE("query: a result column named like a key column is an error") {
@@ -138,7 +127,7 @@ TEST_CASE("query: parameters are bound; missing ones and writes are errors") {
   q.sql = "SELECT count(*) AS n FROM events WHERE kind = ?1 AND user <> ?2";
   q.params = {S("buy"), S("cy")};
   REQUIRE(f.e->write_query_partition(q).ok());
-  CHECK(query_rows(*f.e, "SELECT n FROM daily") == Rows{{I(2)}});
+  CHECK(query(*f.e, "SELECT n FROM daily") == Rows{{I(2)}});
   q.params.pop_back();
   CHECK(f.e->write_query_partition(q).status().message() ==
         "query for `daily`: the SQL uses ?2 but only 1 parameter values are given");
@@ -148,8 +137,8 @@ TEST_CASE("query: parameters are bound; missing ones and writes are errors") {
   q.sql = "SELECT nope FROM events";
   CHECK(f.e->write_query_partition(q).status().message() ==
         "query for `daily`: no such column: nope (at byte 7 of the SQL)");
-  CHECK(query_rows(*f.e, "SELECT n FROM daily") == Rows{{I(2)}});
-  CHECK(query_rows(*f.e, "SELECT count(*) FROM sqlite_temp_schema") == Rows{{I(0)}});
+  CHECK(query(*f.e, "SELECT n FROM daily") == Rows{{I(2)}});
+  CHECK(query(*f.e, "SELECT count(*) FROM sqlite_temp_schema") == Rows{{I(0)}});
 }
 
 TEST_CASE("query: a failed check rolls back and the old partition stays") {
@@ -169,10 +158,10 @@ TEST_CASE("query: a failed check rolls back and the old partition stays") {
   Result<WriteResult> r = f.e->write_query_partition(q);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message() == "check not_null(user) failed: 2 rows have NULL in `user`");
-  CHECK(query_rows(*f.e, "SELECT user, kind FROM users ORDER BY user") ==
+  CHECK(query(*f.e, "SELECT user, kind FROM users ORDER BY user") ==
         Rows{{S("ann"), S("buy")}, {S("cy"), S("buy")}});
   CHECK(f.e->fingerprint_partition("users", q.keys)->fingerprint == first->fingerprint);
-  CHECK(query_rows(*f.e, "SELECT count(*) FROM sqlite_temp_schema") == Rows{{I(0)}});
+  CHECK(query(*f.e, "SELECT count(*) FROM sqlite_temp_schema") == Rows{{I(0)}});
 }
 
 TEST_CASE("query: check kinds report what failed with examples") {
@@ -245,7 +234,7 @@ TEST_CASE("query: values SQLite converts on insert still fingerprint consistentl
   q.sql = "SELECT '5' AS n, 6 AS t";  // stored as integer 5 and text '6'
   Result<WriteResult> r = f.e->write_query_partition(q);
   REQUIRE_MESSAGE(r.ok(), r.status().message());
-  CHECK(query_rows(*f.e, "SELECT typeof(n), typeof(t) FROM typed") == Rows{{S("integer"), S("text")}});
+  CHECK(query(*f.e, "SELECT typeof(n), typeof(t) FROM typed") == Rows{{S("integer"), S("text")}});
   CHECK(f.e->fingerprint_partition("typed", q.keys)->fingerprint == r->fingerprint);
 }
 
@@ -268,13 +257,13 @@ TEST_CASE("query: a query reading the table it writes sees the old rows") {
   prev.partitions = {{S("d1")}};
   next.inputs = {prev, events({"d2"})};
   REQUIRE_MESSAGE(f.e->write_query_partition(next).ok(), "");
-  CHECK(query_rows(*f.e, "SELECT day, n FROM running ORDER BY day") ==
+  CHECK(query(*f.e, "SELECT day, n FROM running ORDER BY day") ==
         Rows{{S("d1"), I(3)}, {S("d2"), I(5)}});
   next.inputs[0].partitions = {{S("d2")}};
   next.sql = "SELECT n * 2 AS n FROM running";
   next.inputs.pop_back();
   REQUIRE(f.e->write_query_partition(next).ok());
-  CHECK(query_rows(*f.e, "SELECT day, n FROM running ORDER BY day") ==
+  CHECK(query(*f.e, "SELECT day, n FROM running ORDER BY day") ==
         Rows{{S("d1"), I(3)}, {S("d2"), I(10)}});
 }
 
@@ -283,15 +272,15 @@ TEST_CASE("query: a partition value with quotes and a semicolon is stored litera
   const char* evil = "x'); DROP TABLE events; --";
   QuerySpec q = counts(evil, {"d1", evil});
   REQUIRE(f.e->write_query_partition(q).ok());
-  CHECK(query_rows(*f.e, "SELECT day, n FROM daily") == Rows{{S(evil), I(3)}});
-  CHECK(query_rows(*f.e, "SELECT count(*) FROM events") == Rows{{I(6)}});
+  CHECK(query(*f.e, "SELECT day, n FROM daily") == Rows{{S(evil), I(3)}});
+  CHECK(query(*f.e, "SELECT count(*) FROM events") == Rows{{I(6)}});
   Result<WriteResult> missing = f.e->write_query_partition(counts("x", {}));
   REQUIRE(missing.ok());
   QuerySpec gone = counts("x", {"d1"});
   gone.inputs[0].table = "nope\"; DROP TABLE events; --";
   CHECK(f.e->write_query_partition(gone).status().message() ==
         "input table `nope\"; DROP TABLE events; --` does not exist");
-  CHECK(query_rows(*f.e, "SELECT count(*) FROM events") == Rows{{I(6)}});
+  CHECK(query(*f.e, "SELECT count(*) FROM events") == Rows{{I(6)}});
 }
 
 }  // namespace dbuild::exec
