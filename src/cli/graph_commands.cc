@@ -1,5 +1,6 @@
 #include "cli/graph_commands.h"
 
+#include <csignal>
 #include <cstdio>
 #include <thread>
 
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "base/interrupt.h"
 #include "exec/verify.h"
 
 namespace dbuild {
@@ -136,6 +138,10 @@ int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool forc
   return print_plan(s, ev, common.json, exit_code);
 }
 
+static std::string signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : fmt::format("signal {}", sig);
+}
+
 int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
               const std::string& command_line) {
   if (flags.dry_run) return cmd_plan(common, select, flags.force, false);
@@ -149,8 +155,9 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   options.command_line = command_line;
   ProgressPrinter printer;
   options.on_progress = [&](const exec::Progress& p) {
-    if (!common.json) printer.update(p, p.last_failed ? "failed" : "ran");
+    if (!common.json) printer.update(p, p.last_failed ? "failed" : p.last_interrupted ? "rolled back" : "ran");
   };
+  install_interrupt_handlers();  // SIGINT/SIGTERM: finish or roll back what runs, then stop
   auto sum = ev.build(s.selected, options);
   printer.finish();
   warn_damaged(ev);
@@ -168,15 +175,27 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
       j["result"] = exec::state_code(ev.info()[a].state);
       actions.push_back(std::move(j));
     }
-    fmt::print("{}\n", json{{"ran", sum->ran}, {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
-                            {"failed", sum->failed}, {"not_run", sum->not_run}, {"removed", sum->removed},
-                            {"actions", actions}}
-                           .dump());
+    json out{{"ran", sum->ran},         {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
+             {"failed", sum->failed},   {"not_run", sum->not_run},       {"removed", sum->removed},
+             {"actions", actions}};
+    if (sum->interrupted_by) {
+      out["interrupted_by"] = signal_name(sum->interrupted_by);
+      out["rolled_back"] = sum->rolled_back;
+    }
+    fmt::print("{}\n", out.dump());
   } else {
     fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{}{} in {}\n", sum->ran, sum->up_to_date,
                sum->cut_off, sum->failed, sum->not_run ? fmt::format(", not run {}", sum->not_run) : "",
                sum->removed ? fmt::format(", removed {} partitions no longer produced", sum->removed) : "",
                seconds(sum->elapsed_ms));
+  }
+  if (sum->interrupted_by) {
+    fmt::print(stderr, "dbuild: interrupted by {}: {} running action{} rolled back, {} not started; "
+                       "the next build goes on from here\n",
+               signal_name(sum->interrupted_by),
+               sum->rolled_back, sum->rolled_back == 1 ? " was" : "s were",
+               sum->not_run - std::min(sum->not_run, sum->rolled_back));
+    return 128 + sum->interrupted_by;
   }
   return sum->failed || sum->not_run ? 1 : 0;
 }
@@ -269,10 +288,16 @@ int cmd_verify(const CommonOptions& common, const SelectOptions& select) {
     fmt::print(stderr, "dbuild: error: {}\n", bad.status().message());
     return 1;
   }
-  for (const auto& m : *bad) fmt::print("{}: {}\n", m.label, m.problem);
-  fmt::print("verified {} partition{}: {} mismatch{}\n", checked, checked == 1 ? "" : "s", bad->size(),
-             bad->size() == 1 ? "" : "es");
-  return bad->empty() ? 0 : 1;
+  size_t mismatches = 0;
+  for (const auto& m : *bad) {
+    fmt::print("{}: {}\n", m.label, m.problem);
+    mismatches += !m.interrupted;
+  }
+  size_t interrupted = bad->size() - mismatches;
+  fmt::print("verified {} partition{}: {} mismatch{}{}\n", checked, checked == 1 ? "" : "s", mismatches,
+             mismatches == 1 ? "" : "es",
+             interrupted ? fmt::format(", {} interrupted (stale until rebuilt)", interrupted) : "");
+  return mismatches == 0 ? 0 : 1;
 }
 
 int cmd_log(const CommonOptions& common, const std::string& target) {

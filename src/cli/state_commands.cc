@@ -1,6 +1,7 @@
 #include "cli/state_commands.h"
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -41,6 +42,17 @@ std::optional<int64_t> parse_age(const std::string& text) {
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// How a run ended, in a word or two: ok, failed, interrupted (SIGTERM), or unfinished (killed,
+/// or still running).
+std::string run_outcome(const RunRecord& r) {
+  if (r.finished_unix_ms == 0 || r.exit_status < 0) return "unfinished";
+  if (r.exit_status == 0) return "ok";
+  if (r.exit_status == 128 + SIGINT) return "interrupted (SIGINT)";
+  if (r.exit_status == 128 + SIGTERM) return "interrupted (SIGTERM)";
+  if (r.exit_status > 128) return fmt::format("interrupted ({})", r.exit_status - 128);
+  return "failed";
 }
 
 }  // namespace
@@ -93,17 +105,19 @@ int cmd_history(const CommonOptions& common, size_t limit) {
     for (const auto& r : *runs)
       out.push_back({{"run", r.run_id}, {"started_unix_ms", r.started_unix_ms}, {"finished_unix_ms", r.finished_unix_ms},
                      {"command", r.command_line}, {"ran", r.counts.ran}, {"up_to_date", r.counts.up_to_date},
-                     {"cut_off", r.counts.cut_off}, {"failed", r.counts.failed}, {"exit_status", r.exit_status}});
+                     {"cut_off", r.counts.cut_off}, {"failed", r.counts.failed}, {"exit_status", r.exit_status},
+                     {"outcome", run_outcome(r)}});
     fmt::print("{}\n", nlohmann::json{{"runs", out}}.dump());
     return 0;
   }
-  fmt::print("{:>5}  {:<19}  {:>8}  {:>5} {:>10} {:>7} {:>6}  {}\n", "run", "started", "took", "ran", "up to date",
-             "cut off", "failed", "command");
+  fmt::print("{:>5}  {:<19}  {:>8}  {:<18} {:>5} {:>10} {:>7} {:>6}  {}\n", "run", "started", "took", "outcome", "ran",
+             "up to date", "cut off", "failed", "command");
   for (const auto& r : *runs) {
     std::string took = r.finished_unix_ms ? fmt::format("{:.2f}s", (r.finished_unix_ms - r.started_unix_ms) / 1000.0)
-                                          : "unfinished";
-    fmt::print("{:>5}  {:<19}  {:>8}  {:>5} {:>10} {:>7} {:>6}  {}\n", r.run_id, local_time(r.started_unix_ms), took,
-               r.counts.ran, r.counts.up_to_date, r.counts.cut_off, r.counts.failed, r.command_line);
+                                          : "-";
+    fmt::print("{:>5}  {:<19}  {:>8}  {:<18} {:>5} {:>10} {:>7} {:>6}  {}\n", r.run_id, local_time(r.started_unix_ms),
+               took, run_outcome(r), r.counts.ran, r.counts.up_to_date, r.counts.cut_off, r.counts.failed,
+               r.command_line);
   }
   return 0;
 }

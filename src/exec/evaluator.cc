@@ -14,46 +14,17 @@
 #include "base/metrics.h"
 #include "exec/action_specs.h"
 #include "exec/command_runner.h"
+#include "exec/file_hash.h"
 #include "exec/sqlite_engine.h"
 
 namespace dbuild::exec {
 
-namespace {
-
-/// Stats and hashes a file; `entry` gets both.
-Status hash_file(const std::string& path, StatEntry& entry) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::Error(fmt::format("cannot read {}", path));
-  struct stat st;
-  fstat(fd, &st);
-  entry.dev = st.st_dev;
-  entry.ino = st.st_ino;
-  entry.size = static_cast<uint64_t>(st.st_size);
-  entry.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-  entry.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-  Hasher h;
-  std::vector<char> buf(1 << 20);
-  ssize_t n;
-  while ((n = ::read(fd, buf.data(), buf.size())) > 0) h.add_raw(buf.data(), static_cast<size_t>(n));
-  ::close(fd);
-  if (n < 0) return Status::Error(fmt::format("cannot read {}", path));
-  entry.content_hash = h.finish();
-  return Status::Ok();
-}
-
-bool same_stat(const StatEntry& a, const struct stat& st) {
-  return a.dev == st.st_dev && a.ino == st.st_ino && a.size == static_cast<uint64_t>(st.st_size) &&
-         a.mtime_ns == st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec &&
-         a.ctime_ns == st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-}
-
-}  // namespace
 
 std::vector<std::string> reason_codes(uint32_t bits) {
   static const char* kCodes[] = {"new", "definition_changed", "input_changed", "inputs_added_or_removed",
-                                 "failed_before", "forced", "output_missing"};
+                                 "failed_before", "forced", "output_missing", "interrupted"};
   std::vector<std::string> out;
-  for (int i = 0; i < 7; ++i)
+  for (int i = 0; i < 8; ++i)
     if (bits & (1u << i)) out.push_back(kCodes[i]);
   return out;
 }
@@ -61,9 +32,10 @@ std::vector<std::string> reason_codes(uint32_t bits) {
 std::string reason_words(uint32_t bits) {
   static const char* kWords[] = {"never built", "definition changed", "input changed",
                                  "input set changed", "last run failed", "forced",
-                                 "output missing or changed outside dbuild"};
+                                 "output missing or changed outside dbuild",
+                                 "a build was interrupted while writing it"};
   std::string out;
-  for (int i = 0; i < 7; ++i)
+  for (int i = 0; i < 8; ++i)
     if (bits & (1u << i)) out += (out.empty() ? "" : ", ") + std::string(kWords[i]);
   return out;
 }
@@ -84,9 +56,13 @@ const char* state_code(ActionState s) {
 uint32_t stale_reasons(const std::optional<PartitionRecord>& record, const KeyParts& now,
                        bool forced, bool output_present) {
   uint32_t r = forced ? static_cast<uint32_t>(kForced) : 0u;
+  // An attempt that started and was never recorded may have committed its data: whatever the
+  // keys say, the data is not known to be the recorded build's.
+  if (record && record->status == PartitionStatus::kInFlight) r |= kInterrupted;
   if (!record || !record->has_build()) {
     r |= kNew;
-    if (record && record->failed_key == now.key) r |= kFailedBefore;
+    if (record && record->status == PartitionStatus::kFailed && record->failed_key == now.key)
+      r |= kFailedBefore;
     return r;
   }
   if (record->key == now.key) {
@@ -169,16 +145,31 @@ Status Evaluator::hash_source_files(bool write_stat_cache) {
     Result<ReadTxn> txn = store_ ? store_->read() : Result<ReadTxn>(Status::Error("no state"));
     for (ActionId a = 0; a < g_.size(); ++a) {
       DatasetId d = g_.dataset_of(a);
-      if (!selected_[a] || g_.model->datasets[d].kind != Dataset::Kind::FileSource) continue;
-      std::string path = g_.model->root + "/" + g_.files[d][g_.partition_of(a)];
+      if (!selected_[a]) continue;
+      // A command table's output file is hashed too: its readers that are commands count it
+      // by its bytes, and a change made outside dbuild shows. A missing one hashes to zero.
+      Dataset::Kind kind = g_.model->datasets[d].kind;
+      bool command = kind == Dataset::Kind::CommandTable;
+      if (kind != Dataset::Kind::FileSource && !(command && records_[a])) continue;
+      std::string path;
+      if (command) {
+        auto rel = command_output_path(g_, a);
+        if (!rel.ok()) continue;  // the build reports it
+        path = g_.model->root + "/" + *rel;
+      } else {
+        path = g_.model->root + "/" + g_.files[d][g_.partition_of(a)];
+      }
       struct stat st;
+      bool exists = ::stat(path.c_str(), &st) == 0;
+      if (command && !exists) continue;
       auto cached = txn.ok() ? txn->stat(path) : Result<std::optional<StatEntry>>(std::nullopt);
-      if (cached.ok() && *cached && ::stat(path.c_str(), &st) == 0 && same_stat(**cached, st)) {
+      if (cached.ok() && *cached && exists && same_stat(**cached, st)) {
         file_hashes_[a] = (*cached)->content_hash;
         continue;
       }
       StatEntry entry;
       Status s = hash_file(path, entry);
+      if (!s.ok() && command) continue;
       if (!s.ok()) return s;
       file_hashes_[a] = entry.content_hash;
       batch.put_stat(path, entry);
@@ -254,9 +245,11 @@ void Evaluator::settle(ActionId a, bool building, bool force) {
   }
   // With an input still to be rebuilt (plan), the key is not known yet: the input changed.
   bool present = output_present_[ds.id] != 0;
-  if (ds.kind == Dataset::Kind::CommandTable && records_[a] && records_[a]->key == now.key)
-    present = ::access((g_.model->root + "/" + command_output_path(g_, a)).c_str(), F_OK) == 0 &&
-              (ds.format == kNone || present);
+  if (ds.kind == Dataset::Kind::CommandTable && records_[a]) {
+    // The file must be there; unloaded, it must also be the bytes that were built.
+    bool file = !file_hashes_[a].is_zero();
+    present = ds.format == kNone ? file && file_hashes_[a] == records_[a]->fingerprint : file && present;
+  }
   uint32_t reasons = stale_reasons(records_[a], now, force, present);
   if (input_pending) reasons |= kInputChanged;
   info.reasons = reasons;
@@ -270,7 +263,7 @@ void Evaluator::settle(ActionId a, bool building, bool force) {
 }
 
 KeyParts Evaluator::parts(ActionId a) const {
-  return action_key(g_, definitions_, a, fingerprints_, file_hashes_[a]);
+  return action_key(g_, definitions_, a, fingerprints_, file_hashes_);
 }
 
 const std::string& Evaluator::error(ActionId a) const {

@@ -34,7 +34,8 @@ enum Reason : uint32_t {
   kInputsAddedOrRemoved = 1 << 3,  // the set of input partitions changed (a window grew...)
   kFailedBefore = 1 << 4,          // the last attempt with this key failed
   kForced = 1 << 5,                // --force
-  kOutputMissing = 1 << 6,         // the output table is gone from the warehouse
+  kOutputMissing = 1 << 6,         // the output is gone from the warehouse or changed outside dbuild
+  kInterrupted = 1 << 7,           // a build started writing it and was killed (or runs now)
 };
 /// Codes of the reasons in `bits`, in the order above: new, definition_changed, ...
 std::vector<std::string> reason_codes(uint32_t bits);
@@ -53,7 +54,8 @@ enum class ActionState : uint8_t {
   kRan,         // build: ran and committed
   kCutOff,      // build: an input was rebuilt, but identically; key unchanged, not run
   kFailed,      // build: ran and failed; previous data and record kept
-  kNotRun,      // build: not run because an input failed or the build stopped early
+  kNotRun,      // build: not run because an input failed, or the build stopped or was
+                // interrupted first (an interrupted action's writes were rolled back)
 };
 const char* state_code(ActionState s);  // up_to_date, stale, ran, cut_off, failed, not_run
 
@@ -72,6 +74,7 @@ struct Progress {
   int64_t elapsed_ms = 0;
   std::string last;     // label of the action that finished last
   bool last_failed = false;
+  bool last_interrupted = false;  // the last one was stopped by SIGINT/SIGTERM and rolled back
 };
 
 struct BuildOptions {
@@ -85,9 +88,13 @@ struct BuildOptions {
 struct BuildSummary {
   uint64_t run_id = 0;
   size_t ran = 0, up_to_date = 0, cut_off = 0, failed = 0, not_run = 0;
+  int interrupted_by = 0;       // the signal that stopped the build; 0: it was not interrupted
+  size_t rolled_back = 0;       // actions that were running when it was, and were rolled back
   size_t removed = 0;  // partitions no longer produced, deleted with their records
   int64_t elapsed_ms = 0;
 };
+
+class WorkerPool;  // evaluator_build.cc
 
 class Evaluator {
  public:
@@ -127,6 +134,11 @@ class Evaluator {
   void settle(ActionId a, bool building, bool force);
   /// The key parts of `a` from the current fingerprints of its inputs.
   KeyParts parts(ActionId a) const;
+  /// Takes runnable actions up to `jobs` running, marks those with a record as in flight (one
+  /// state commit), then hands them to the pool.
+  Status start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool);
+  /// An action stopped by an interrupt: not run, and its previous record restored.
+  void undo_start(ActionId a, Run& run);
   /// Records a finished run of `a`: its state, and (in run.batch) its partition record.
   void record_outcome(ActionId a, const Status& status, const WriteResult& result,
                       int64_t started_ms, int64_t finished_ms, uint64_t run_id, Run& run);

@@ -1,5 +1,7 @@
 // Evaluator::build: runs stale actions on worker threads in dependency order.
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -8,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/interrupt.h"
 #include "exec/action_specs.h"
 #include "exec/command_runner.h"
 #include "graph/file_discovery.h"
@@ -29,6 +32,8 @@ struct Outcome {
   Status status;
   WriteResult result;
   std::string log;  // what the action printed (commands), kept as its log
+  std::string output_path;           // commands: the file written, relative to the root
+  std::optional<StatEntry> output;   // commands: its content hash and stat identity
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
 };
@@ -53,15 +58,19 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const st
     r = q.ok() ? engine.write_query_partition(*q) : Result<WriteResult>(q.status());
   } else if (ds.kind == Dataset::Kind::CommandTable) {
     auto c = run_command_action(g, a, warehouse);
-    if (c.ok()) out.log = c->log;
+    if (c.ok()) {
+      out.log = c->log;
+      out.output_path = c->output_path;
+      out.output = c->output;
+    }
     if (!c.ok()) {
       r = c.status();
     } else if (ds.format != kNone) {  // loaded into the warehouse: fingerprinted by its rows
       r = engine.load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
-                                load_spec(g.model->formats[ds.format]), g.model->root + "/" + c->output);
+                                load_spec(g.model->formats[ds.format]), g.model->root + "/" + c->output_path);
     } else {
       WriteResult w;
-      w.fingerprint = c->output_hash;
+      w.fingerprint = c->output.content_hash;
       w.rows = -1;
       r = w;
     }
@@ -71,6 +80,8 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const st
   else out.status = r.status();
   return out;
 }
+
+}  // namespace
 
 /// Worker threads, each with its own engine connection. submit() and wait() are called by
 /// the one thread that drives the build.
@@ -94,9 +105,10 @@ class WorkerPool {
     }
     cv_.notify_one();
   }
-  Outcome wait() {
+  /// The next finished action; nullopt when none finished within `timeout`.
+  std::optional<Outcome> wait(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [this] { return !done_.empty(); });
+    if (!done_cv_.wait_for(lock, timeout, [this] { return !done_.empty(); })) return std::nullopt;
     Outcome o = std::move(done_.front());
     done_.pop_front();
     return o;
@@ -138,8 +150,6 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace
-
 /// The state of one build while it runs.
 struct Evaluator::Run {
   std::vector<uint32_t> remaining;       // per action: selected inputs not settled yet
@@ -150,12 +160,15 @@ struct Evaluator::Run {
   int64_t last_flush_ms = 0;
   size_t running = 0;
   bool stopping = false;
+  int interrupted_by = 0;   // the signal that stopped the build
+  size_t rolled_back = 0;   // actions interrupted while running
   Progress progress;
   int64_t started_ms = 0;
 };
 
 Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, const BuildOptions& options) {
   if (!store_) return Status::Error("building needs a state store");
+  if (Status st = check_command_outputs(g_, selected); !st.ok()) return st;
   // First remove what the graph no longer produces, so no query can read it.
   auto orphans = remove_orphans();
   if (!orphans.ok()) return orphans.status();
@@ -206,6 +219,8 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     if (!prime.ok()) return prime.status();
   }
   WorkerPool pool(g_, warehouse_, std::max(1, options.jobs));
+  const char* kill_env = std::getenv("DBUILD_TEST_KILL_AFTER_COMMITS");
+  long kill_after = kill_env ? std::strtol(kill_env, nullptr, 10) : 0, committed = 0;
   for (;;) {
     while (!run.to_settle.empty()) {
       ActionId a = run.to_settle.front();
@@ -221,10 +236,13 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
         ++run.progress.to_run;
       }
     }
-    while (!run.stopping && !run.runnable.empty() && run.running < static_cast<size_t>(std::max(1, options.jobs))) {
-      pool.submit(run.runnable.front());
-      run.runnable.pop_front();
-      ++run.running;
+    if (run.interrupted_by == 0 && interrupt_signal() != 0) {
+      run.stopping = true;
+      run.interrupted_by = interrupt_signal();
+    }
+    if (!run.stopping) {
+      Status st = start_actions(run, *run_id, options.jobs, pool);
+      if (!st.ok()) return st;
     }
     if (run.stopping)
       while (!run.runnable.empty()) {
@@ -235,9 +253,24 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
       }
     if (run.running == 0 && run.to_settle.empty()) break;
     if (run.running == 0) continue;
-    Outcome o = pool.wait();
+    std::optional<Outcome> next = pool.wait(std::chrono::milliseconds(100));
+    if (!next) continue;  // look at the interrupt flag again
+    Outcome& o = *next;
     --run.running;
-    record_outcome(o.action, o.status, o.result, o.started_ms, o.finished_ms, *run_id, run);
+    // Fault injection for tests: die the hard way right after a data commit, before its record.
+    if (o.status.ok() && kill_after > 0 && ++committed == kill_after) ::raise(SIGKILL);
+    bool interrupted = !o.status.ok() && interrupt_signal() != 0;
+    if (interrupted) {
+      undo_start(o.action, run);
+      run.stopping = true;
+      run.interrupted_by = interrupt_signal();
+    } else {
+      record_outcome(o.action, o.status, o.result, o.started_ms, o.finished_ms, *run_id, run);
+    }
+    if (o.status.ok() && o.output) {  // readers that are commands see the file's bytes
+      file_hashes_[o.action] = o.output->content_hash;
+      run.batch.put_stat(g_.model->root + "/" + o.output_path, *o.output);
+    }
     if (o.status.ok() && !o.log.empty())
       run.batch.put_log(g_.model->datasets[g_.dataset_of(o.action)].name, g_.partition_text(o.action), *run_id, o.log);
     if (!o.status.ok() && !options.keep_going) run.stopping = true;
@@ -245,7 +278,8 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     run.progress.running = run.running;
     run.progress.elapsed_ms = now_ms() - run.started_ms;
     run.progress.last = g_.label(o.action);
-    run.progress.last_failed = !o.status.ok();
+    run.progress.last_failed = !o.status.ok() && !interrupted;
+    run.progress.last_interrupted = interrupted;
     if (options.on_progress) options.on_progress(run.progress);
     Status fs = flush(false);
     if (!fs.ok()) return fs;
@@ -267,10 +301,12 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     }
   }
   sum.elapsed_ms = now_ms() - run.started_ms;
+  sum.interrupted_by = run.interrupted_by;
+  sum.rolled_back = run.rolled_back;
   RunOutcome outcome;
   outcome.finished_unix_ms = now_ms();
   outcome.counts = RunCounts{sum.ran + sum.failed, sum.up_to_date, sum.cut_off, sum.failed};
-  outcome.exit_status = sum.failed || sum.not_run ? 1 : 0;
+  outcome.exit_status = run.interrupted_by ? 128 + run.interrupted_by : sum.failed || sum.not_run ? 1 : 0;
   Status rs = store_->finish_run(*run_id, outcome);
   if (!rs.ok()) return rs;
   return sum;
@@ -304,7 +340,9 @@ Result<size_t> Evaluator::remove_orphans() {
     auto tuple = parse_partition_text(ds.keys, text, scratch);
     if (tuple && ds.kind == Dataset::Kind::CommandTable) {  // its file, then its rows if loaded
       std::error_code ec;
-      std::filesystem::remove(g_.model->root + "/" + expand_path_template(ds.output_template, ds.keys, *tuple, scratch), ec);
+      // Only a path dbuild could have written: inside the workspace, from safe values.
+      if (auto path = command_output_path(ds, *tuple, scratch); path.ok())
+        std::filesystem::remove(g_.model->root + "/" + *path, ec);
     }
     if (tuple && (ds.kind != Dataset::Kind::CommandTable || ds.format != kNone)) {
       // The data first: a record must never outlive the data it describes.
@@ -316,6 +354,48 @@ Result<size_t> Evaluator::remove_orphans() {
   Status s = store_->commit(batch);
   if (!s.ok()) return s;
   return orphans.size();
+}
+
+Status Evaluator::start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool) {
+  // Build protocol: before an action's data can commit, its record says an attempt with its
+  // new key is in flight (one commit for all actions started together). A build killed after
+  // the data commit and before the new record leaves that mark, so the next build redoes the
+  // partition instead of trusting the old record's key.
+  std::vector<ActionId> starting;
+  while (!run.runnable.empty() && run.running + starting.size() < static_cast<size_t>(std::max(1, jobs))) {
+    starting.push_back(run.runnable.front());
+    run.runnable.pop_front();
+  }
+  if (starting.empty()) return Status::Ok();
+  bool marked = false;
+  for (ActionId a : starting) {
+    if (!records_[a]) continue;
+    const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+    run.batch.record_start(ds.name, g_.partition_text(a), parts(a).key, run_id);
+    marked = true;
+  }
+  if (marked) {
+    Status st = store_->commit(run.batch);
+    run.batch = WriteBatch();
+    run.last_flush_ms = now_ms();
+    if (!st.ok()) return st;
+  }
+  for (ActionId a : starting) {
+    pool.submit(a);
+    ++run.running;
+  }
+  return Status::Ok();
+}
+
+void Evaluator::undo_start(ActionId a, Run& run) {
+  // Interrupted while running: the engine rolled the partition back (a command's output was
+  // never moved into place), so the previous record is true again.
+  info_[a].state = ActionState::kNotRun;
+  ++run.rolled_back;
+  ++run.progress.done;
+  if (!records_[a]) return;
+  const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+  run.batch.put_partition(ds.name, g_.partition_text(a), *records_[a]);
 }
 
 void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResult& result,

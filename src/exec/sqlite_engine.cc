@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/interrupt.h"
 #include "exec/sqlite_functions.h"
 #include "exec/sqlite_reads.h"
 #include "exec/sqlite_schema.h"
@@ -46,6 +47,8 @@ Status SqliteEngine::configure(const EngineOptions& options) {
   Status s = exec_sql(db_, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; "
                            "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536");
   if (!s.ok()) return s;
+  // A SIGINT or SIGTERM aborts the running statement; its transaction then rolls back.
+  sqlite3_progress_handler(db_, 10000, [](void*) { return interrupt_signal() != 0 ? 1 : 0; }, nullptr);
   return register_functions(db_, regex_cache_.get());
 }
 

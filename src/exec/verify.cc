@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "exec/action_specs.h"
+#include "exec/command_runner.h"
 #include "exec/sqlite_engine.h"
 #include "graph/file_discovery.h"
 
@@ -36,6 +37,10 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
     for (const auto& [text, rec] : records) {
       ++*checked;
       std::string label = text.empty() ? ds.name : ds.name + "@" + text;
+      if (rec.status == PartitionStatus::kInFlight) {
+        out.push_back({label, "a build was interrupted while writing it; the next build redoes it", true});
+        continue;
+      }
       if (!*exists) {
         out.push_back({label, "the output table is missing"});
         continue;
@@ -46,7 +51,12 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
         continue;
       }
       if (file_output) {
-        std::string path = g.model->root + "/" + expand_path_template(ds.output_template, ds.keys, *tuple, pool);
+        auto rel = command_output_path(ds, *tuple, pool);
+        if (!rel.ok()) {
+          out.push_back({label, rel.status().message()});
+          continue;
+        }
+        std::string path = g.model->root + "/" + *rel;
         std::ifstream in(path, std::ios::binary);
         std::ostringstream bytes;
         bytes << in.rdbuf();

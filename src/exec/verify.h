@@ -14,6 +14,9 @@ namespace dbuild::exec {
 struct Mismatch {
   std::string label;    // dataset@partition
   std::string problem;  // "output table missing", "rows changed (recorded 10, found 9)"...
+  /// True for a partition a killed build was writing: its record claims nothing (it is stale
+  /// until rebuilt), so this is a note, not a mismatch.
+  bool interrupted = false;
 };
 
 /// Recomputes the fingerprint of every recorded partition of the graph's tables and file

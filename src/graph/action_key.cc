@@ -52,6 +52,7 @@ Hash128 definition_hash(const Model& m, const Dataset& ds) {
   hash_engine(h, m, ds);
   hash_checks(h, ds);
   h.add(ds.group_max_count).add(ds.group_max_bytes);
+  for (const auto& name : ds.command_env) h.add(name);  // names only: values are never stored
   for (const auto& name : variables_used(m, ds)) h.add(name).add(*m.vars.at(name).value);
   return h.finish();
 }
@@ -61,6 +62,10 @@ void hash_tuple(Hasher& h, const ActionGraph& g, const Dataset& ds, std::span<co
     if (ds.keys[k].type == KeyType::String) h.add(g.pool.text(tuple[k]));
     else h.add(static_cast<uint64_t>(tuple[k]));
   }
+}
+
+Hash128 byte_hash(std::span<const Hash128> hashes, ActionId a) {
+  return a < hashes.size() ? hashes[a] : Hash128{};
 }
 
 }  // namespace
@@ -80,7 +85,7 @@ std::vector<Hash128> definition_hashes(const Model& model) {
 }
 
 KeyParts action_key(const ActionGraph& g, const std::vector<Hash128>& definitions, ActionId a,
-                    std::span<const Hash128> fingerprints, const Hash128& file_hash) {
+                    std::span<const Hash128> fingerprints, std::span<const Hash128> byte_hashes) {
   DatasetId d = g.dataset_of(a);
   const Dataset& ds = g.model->datasets[d];
   KeyParts parts;
@@ -94,10 +99,12 @@ KeyParts action_key(const ActionGraph& g, const std::vector<Hash128>& definition
     const Dataset& input = g.model->datasets[id];
     set.add(input.name);
     hash_tuple(set, g, input, g.tuple_of(in));
-    key.add(fingerprints[in]);
+    bool bytes = ds.kind == Dataset::Kind::CommandTable &&
+                 (input.kind == Dataset::Kind::FileSource || input.kind == Dataset::Kind::CommandTable);
+    key.add(bytes ? byte_hash(byte_hashes, in) : fingerprints[in]);
   }
   parts.input_set = set.finish();
-  key.add(parts.input_set).add(file_hash);
+  key.add(parts.input_set).add(ds.kind == Dataset::Kind::FileSource ? byte_hash(byte_hashes, a) : Hash128{});
   parts.key = key.finish();
   return parts;
 }

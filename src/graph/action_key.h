@@ -24,11 +24,16 @@ struct KeyParts {
 /// The definition hash of every dataset, indexed by DatasetId.
 std::vector<Hash128> definition_hashes(const Model& model);
 
-/// The key of action `a`. `fingerprints` holds the current fingerprint of every action's
-/// output (only inputs of `a` are read). `file_hash` is the content hash of a file source's
-/// file (zero for other actions).
+/// The key of action `a`. Per action (only `a` and its inputs are read):
+///   - `fingerprints`: its output's fingerprint as SQL reads it (rows as a multiset);
+///   - `byte_hashes`: the content hash of its file — a file source's file, a command table's
+///     output file — and zero for other actions.
+/// Each consumer sees the fingerprint of what it reads: a command table reads files, where
+/// line order counts, so its file-source and command-table inputs count by their bytes; every
+/// other input, and every input of a SQL table, counts by its rows. A file source's own key
+/// includes its file's bytes.
 KeyParts action_key(const ActionGraph& g, const std::vector<Hash128>& definitions, ActionId a,
-                    std::span<const Hash128> fingerprints, const Hash128& file_hash);
+                    std::span<const Hash128> fingerprints, std::span<const Hash128> byte_hashes);
 
 /// The names of the variables a dataset's templates use.
 std::vector<std::string> variables_used(const Model& model, const Dataset& ds);

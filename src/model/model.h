@@ -146,6 +146,8 @@ struct Dataset {
   uint32_t text_begin = 0;                 // where `text` starts in text_span.file
   bool text_exact = true;                  // offsets in `text` map one to one into the file
   std::string output_template;             // CommandTable: files it writes
+  std::vector<std::string> command_env;    // CommandTable: environment variables passed to the
+                                           // command beyond the default set (`env = [...]`)
   ConnectionId connection = kNone;         // kNone: the workspace's default engine
   std::vector<CheckDef> checks;
   std::vector<TestDef> tests;

@@ -501,7 +501,8 @@ class ModelBuilder {
     if (const auto* eng = a.get("engine")) resolve_engine(eng->value, ds);
     else if (!default_connection_.empty()) resolve_engine_name(default_connection_, default_connection_span_, ds);
     const ast::Attribute* format = a.get("format");
-    a.report_unknown("a table block", {"engine", "format"});
+    const ast::Attribute* env = a.get("env");
+    a.report_unknown("a table block", {"engine", "format", "env"});
     if (const auto* g = nested(b, "group")) build_group(*g, ds);
     report_unknown_nested(b, "a table block", {"group"});
     for (size_t i = 1; i < b.sql.size(); ++i) diags_.error(b.sql[i].span, "a table has one `sql` clause");
@@ -523,16 +524,37 @@ class ModelBuilder {
       if (format) {
         if (auto f = resolve_format(format->value, b, ds.output_template)) ds.format = *f;
       }
+      if (env) command_env(env->value, ds);
     } else {
       diags_.error(d.name_span, fmt::format("table `{}` has no `sql` or `command`", d.name),
                    "add sql \"\"\" SELECT ... \"\"\" or sql file \"query.sql\"");
     }
+    if (env && ds.kind != Dataset::Kind::CommandTable)
+      diags_.error(env->name_span, "`env` is for command tables: it lists the environment variables a command sees");
     declared_inputs(b, ds);
     if (ds.kind == Dataset::Kind::SqlTable) merge_sql_inputs(ds);
     check_partitions_determined(d, ds);
     check_templates(ds);
     for (const auto& c : b.checks) build_check(c, ds);
     for (const auto& t : b.tests) build_test(t, ds, file);
+  }
+
+  /// `env = ["AWS_PROFILE", "PGPASSWORD"]`: names of environment variables the command sees.
+  void command_env(const ast::Expr& v, Dataset& ds) {
+    if (v.kind != ast::Expr::Kind::List) {
+      diags_.error(v.span, "`env` takes a list of environment variable names",
+                   "env = [\"AWS_PROFILE\", \"PGPASSWORD\"]");
+      return;
+    }
+    for (const auto& item : v.children) {
+      bool name = (item.kind == ast::Expr::Kind::String || item.kind == ast::Expr::Kind::Identifier) &&
+                  !item.text.empty() && item.text.find_first_of(std::string_view("=\0", 2)) == std::string::npos;
+      if (!name) {
+        diags_.error(item.span, "expected an environment variable name (a string without `=`)");
+        continue;
+      }
+      ds.command_env.push_back(item.text);
+    }
   }
 
   void resolve_engine(const ast::Expr& v, Dataset& ds) {

@@ -232,7 +232,7 @@ Status decode_partition(std::string_view key, std::string_view value, PartitionR
   rec.key = r.hash();
   rec.fingerprint = r.hash();
   uint8_t status = r.u8();
-  if (status != 1 && status != 2) return Status::Error(fmt::format("bad status {}", status));
+  if (status < 1 || status > 3) return Status::Error(fmt::format("bad status {}", status));
   rec.status = static_cast<PartitionStatus>(status);
   rec.started_unix_ms = r.i64();
   rec.finished_unix_ms = r.i64();

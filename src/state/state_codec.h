@@ -14,7 +14,10 @@
 namespace dbuild::state_codec {
 
 /// Version of the layout below; bump it on any change (old state is then discarded, not read).
-inline constexpr uint32_t kFormatVersion = 1;
+/// Version 2 added partition status 3 (in flight); a version 1 state is read as it is and
+/// upgraded in place by the first read-write open.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestReadableVersion = 1;
 /// LMDB's key size limit (mdb_env_get_maxkeysize() with the default build).
 inline constexpr size_t kMaxKeyBytes = 511;
 /// Longest dataset + partition text accepted, leaving room for the log key's separators and id.

@@ -12,11 +12,17 @@ namespace dbuild {
 enum class PartitionStatus : uint8_t {
   kBuiltOk = 1,  // the last attempt succeeded; key/fingerprint describe the current data
   kFailed = 2,   // the last attempt failed; key/fingerprint still describe the previous success
+  /// An attempt with key `failed_key` in run `failed_run_id` was started and has not been
+  /// recorded: it is running now, or it was killed. Its data may have been committed, so the
+  /// data may be the previous success's or that attempt's: the partition is not up to date
+  /// until it is built again (docs/architecture.md, "Build protocol").
+  kInFlight = 3,
 };
 
 /// What the store remembers about one partition of one dataset.
 /// Invariant (PRODUCT.md §4.2): a failure never overwrites key/fingerprint/timing/row_count; it
-/// sets status = kFailed, failed_key and failed_run_id only.
+/// sets status = kFailed, failed_key and failed_run_id only. Starting an attempt on a partition
+/// that has a record sets status = kInFlight, failed_key and failed_run_id the same way.
 struct PartitionRecord {
   Hash128 key;          // action key of the last successful build; zero: never built successfully
   Hash128 fingerprint;  // content hash of the output built with `key`; zero: never built
@@ -26,8 +32,8 @@ struct PartitionRecord {
   uint64_t duration_ms = 0;      // of the last successful build
   int64_t row_count = -1;        // rows in the output; -1: unknown (e.g. shell outputs)
   uint64_t run_id = 0;           // run that built `key`; 0: none
-  Hash128 failed_key;            // key of the last failed attempt; zero: last attempt succeeded
-  uint64_t failed_run_id = 0;    // run of the last failed attempt; 0: none
+  Hash128 failed_key;            // key of the last failed (or, kInFlight: unfinished) attempt
+  uint64_t failed_run_id = 0;    // run of that attempt; 0: none
   Hash128 definition;            // the definition part of `key` (graph/action_key.h)
   Hash128 input_set;             // the input-set part of `key`: which partitions were read
   uint64_t changed_run_id = 0;   // run in which `fingerprint` last changed; 0: unknown

@@ -236,6 +236,22 @@ Status StateStore::open_databases(Opened* out) {
     *out = unusable(Condition::kMissing, "nothing has been built yet");
   } else if (s = codec::decode_version(*probe.version, &number); !s.ok()) {
     *out = unusable(Condition::kCorrupt, s.message());
+  } else if (number == codec::kOldestReadableVersion && number != codec::kFormatVersion) {
+    // An older layout that this version reads as it is: upgrade the version mark in place.
+    if (problem = names_problem(probe.names); !problem.empty()) {
+      *out = unusable(Condition::kCorrupt, problem);
+      return Status::Ok();
+    }
+    if (mode_ == OpenMode::kReadWrite) {
+      s = write([](lmdb::WriteTxn& w) {
+        MDB_dbi meta = 0;
+        int rc = mdb_dbi_open(w.txn(), "meta", 0, &meta);
+        if (rc != 0) return w.fail(rc, "open database 'meta'");
+        return w.put(meta, "version", codec::encode_version(codec::kFormatVersion));
+      });
+      if (!s.ok()) return s;
+    }
+    return attach_databases(out);
   } else if (number != codec::kFormatVersion) {
     *out = unusable(Condition::kVersionMismatch,
                     fmt::format("it has format version {}, this dbuild uses {}", number,

@@ -12,13 +12,14 @@
 /// XXH3-64 of the key, so a damaged value, or a value under a damaged key, never decodes.
 ///
 ///   meta        "version"      -> u32 format version, 4 bytes, no checksum (readable forever).
-///                                 The current version is state_codec::kFormatVersion (1).
+///                                 The current version is state_codec::kFormatVersion (2);
+///                                 version 1 (no status 3) is upgraded in place.
 ///               "next_run_id"  -> u64 next run id (starts at 1), checksum.      16 bytes
 ///   partitions  dataset '\0' partition      (partition: the text after '@'; empty if the
 ///                                            dataset is unpartitioned)
 ///               -> off  0  key              hash   action key of the last success; 0: none
 ///                  off 16  fingerprint      hash   content hash of that output
-///                  off 32  status           u8     1 built ok, 2 failed
+///                  off 32  status           u8     1 built ok, 2 failed, 3 in flight
 ///                  off 33  started_unix_ms  i64    of the last success
 ///                  off 41  finished_unix_ms i64
 ///                  off 49  duration_ms      u64
@@ -163,6 +164,12 @@ class WriteBatch {
   /// (truncated to kMaxLogBytes) as the partition's log for run_id.
   void record_failure(std::string_view dataset, std::string_view partition,
                       const Hash128& failed_key, uint64_t run_id, std::string_view log);
+  /// Records that an attempt with `key` starts (status = kInFlight, failed_key, failed_run_id),
+  /// keeping key, fingerprint and timing of the previous success. Commit it before the
+  /// attempt's data can commit. Nothing is written for a partition without a record: with no
+  /// record, the partition is never taken as up to date anyway.
+  void record_start(std::string_view dataset, std::string_view partition, const Hash128& key,
+                    uint64_t run_id);
   /// Forgets one partition (`dbuild clear T@P`); its logs stay until pruned.
   void delete_partition(std::string_view dataset, std::string_view partition);
   /// Forgets every partition of a dataset (`dbuild clear T`).
@@ -185,13 +192,13 @@ class WriteBatch {
   enum class Db : uint8_t { kPartitions, kLogs, kStatCache };
   /// One operation; keys and values are already encoded.
   struct Op {
-    enum class Kind : uint8_t { kPut, kDelete, kDeletePrefix, kRecordFailure };
+    enum class Kind : uint8_t { kPut, kDelete, kDeletePrefix, kRecordFailure, kRecordStart };
     Kind kind = Kind::kPut;
     Db db = Db::kPartitions;
     std::string key;
     std::string value;     // kPut only
-    Hash128 failed_key;    // kRecordFailure only
-    uint64_t run_id = 0;   // kRecordFailure only
+    Hash128 failed_key;    // kRecordFailure, kRecordStart only
+    uint64_t run_id = 0;   // kRecordFailure, kRecordStart only
   };
   bool check(std::string_view dataset, std::string_view partition);
   void add(Op::Kind kind, Db db, std::string key, std::string value = {});

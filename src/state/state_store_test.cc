@@ -69,6 +69,26 @@ void poke(const std::string& dir, const char* db, std::string_view key, std::str
   mdb_env_close(env);
 }
 
+/// Reads meta "version" with LMDB directly.
+uint32_t read_version(const std::string& dir) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 8);
+  REQUIRE(mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0644) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
+  MDB_dbi dbi;
+  REQUIRE(mdb_dbi_open(txn, "meta", 0, &dbi) == 0);
+  MDB_val k{7, const_cast<char*>("version")};
+  MDB_val v;
+  REQUIRE(mdb_get(txn, dbi, &k, &v) == 0);
+  uint32_t version = 0;
+  CHECK(state_codec::decode_version(std::string_view(static_cast<char*>(v.mv_data), v.mv_size), &version).ok());
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+  return version;
+}
+
 TEST_CASE("state_store: partitions round-trip, in key order") {
   TempDir tmp;
   auto store = open_usable(tmp.sub("state"));
@@ -440,6 +460,41 @@ TEST_CASE("state_store: a read-only store works while another process holds a wr
   for (int fd : {ready[0], ready[1], go[0], go[1]}) ::close(fd);
 }
 
+TEST_CASE("state_store: a version 1 state keeps its records and is upgraded in place") {
+  TempDir tmp;
+  std::string dir = tmp.sub("state");
+  open_usable(dir)->put_partition("sales", "x", built(1));
+  poke(dir, "meta", "version", state_codec::encode_version(1));
+  {
+    auto ro = open_usable(dir, Mode::kReadOnly);  // a reader reads it as it is
+    CHECK(ro->get_partition("sales", "x")->value() == built(1));
+  }
+  {
+    auto rw = open_usable(dir);
+    CHECK(rw->get_partition("sales", "x")->value() == built(1));
+  }
+  CHECK(read_version(dir) == state_codec::kFormatVersion);
+}
+
+TEST_CASE("state_store: an attempt in flight keeps the previous success and is cleared by its outcome") {
+  TempDir tmp;
+  auto store = open_usable(tmp.sub("state"));
+  REQUIRE(store->put_partition("sales", "x", built(1)).ok());
+  WriteBatch start;
+  start.record_start("sales", "x", Hash128{7, 7}, 42);
+  start.record_start("sales", "never_built", Hash128{8, 8}, 42);
+  REQUIRE(store->commit(start).ok());
+  PartitionRecord r = store->get_partition("sales", "x")->value();
+  CHECK(r.status == PartitionStatus::kInFlight);
+  CHECK(r.failed_key == Hash128{7, 7});
+  CHECK(r.failed_run_id == 42);
+  CHECK(r.key == built(1).key);
+  CHECK(r.fingerprint == built(1).fingerprint);
+  CHECK_FALSE(store->get_partition("sales", "never_built")->has_value());
+  REQUIRE(store->put_partition("sales", "x", built(2)).ok());
+  CHECK(store->get_partition("sales", "x")->value() == built(2));
+}
+
 TEST_CASE("state_store: a version mismatch is reported, and reset starts afresh") {
   TempDir tmp;
   std::string dir = tmp.sub("state");
@@ -450,7 +505,7 @@ TEST_CASE("state_store: a version mismatch is reported, and reset starts afresh"
   REQUIRE(opened.ok());
   CHECK(opened->condition == Condition::kVersionMismatch);
   CHECK(opened->store == nullptr);
-  CHECK(opened->reason == "it has format version 99, this dbuild uses 1");
+  CHECK(opened->reason == "it has format version 99, this dbuild uses 2");
 
   std::string notice;
   Result<std::unique_ptr<StateStore>> fresh = StateStore::open_or_reset(dir, &notice);

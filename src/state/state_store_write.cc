@@ -111,6 +111,14 @@ void WriteBatch::record_failure(std::string_view dataset, std::string_view parti
   put_log(dataset, partition, run_id, log);
 }
 
+void WriteBatch::record_start(std::string_view dataset, std::string_view partition,
+                              const Hash128& key, uint64_t run_id) {
+  if (!check(dataset, partition)) return;
+  add(Op::Kind::kRecordStart, Db::kPartitions, codec::partition_key(dataset, partition));
+  ops_.back().failed_key = key;
+  ops_.back().run_id = run_id;
+}
+
 void WriteBatch::delete_partition(std::string_view dataset, std::string_view partition) {
   if (!check(dataset, partition)) return;
   add(Op::Kind::kDelete, Db::kPartitions, codec::partition_key(dataset, partition));
@@ -185,16 +193,18 @@ Status StateStore::apply_op(lmdb::WriteTxn& w, const WriteBatch::Op& op) const {
     case Kind::kDeletePrefix:
       return delete_prefix(w, dbi, op.key);
     case Kind::kRecordFailure:
+    case Kind::kRecordStart:
       break;
   }
   Result<std::optional<std::string_view>> old = w.get(dbi, op.key);
   if (!old.ok()) return old.status();
+  if (op.kind == Kind::kRecordStart && !old->has_value()) return Status::Ok();
   PartitionRecord record;  // never built: zero key and fingerprint, unknown row count
   if (old->has_value()) {
     Status s = codec::decode_partition(op.key, **old, &record);
     if (!s.ok()) return lmdb::corrupt("partitions", op.key, s);
   }
-  record.status = PartitionStatus::kFailed;
+  record.status = op.kind == Kind::kRecordStart ? PartitionStatus::kInFlight : PartitionStatus::kFailed;
   record.failed_key = op.failed_key;
   record.failed_run_id = op.run_id;
   return w.put(dbi, op.key, codec::encode_partition(op.key, record));
