@@ -134,9 +134,11 @@ class Evaluator {
   void settle(ActionId a, bool building, bool force);
   /// The key parts of `a` from the current fingerprints of its inputs.
   KeyParts parts(ActionId a) const;
-  /// Takes runnable actions up to `jobs` running, marks those with a record as in flight (one
-  /// state commit), then hands them to the pool.
+  /// Hands runnable actions to the pool, up to `jobs` running; first marks every runnable
+  /// action with a record as in flight (one state commit) when the next is not marked yet.
   Status start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool);
+  /// An action marked in flight that will not start: its previous record restored.
+  void unmark(ActionId a, Run& run);
   /// An action stopped by an interrupt: not run, and its previous record restored.
   void undo_start(ActionId a, Run& run);
   /// Records a finished run of `a`: its state, and (in run.batch) its partition record.

@@ -160,6 +160,7 @@ struct Evaluator::Run {
   int64_t last_flush_ms = 0;
   size_t running = 0;
   bool stopping = false;
+  std::vector<uint8_t> marked;  // per action: marked in flight in the state (build protocol)
   int interrupted_by = 0;   // the signal that stopped the build
   size_t rolled_back = 0;   // actions interrupted while running
   Progress progress;
@@ -182,6 +183,7 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   run.last_flush_ms = run.started_ms;
   size_t n = g_.size();
   run.remaining.assign(n, 0);
+  run.marked.assign(n, 0);
   run.dep_begin.assign(n + 1, 0);
   for (ActionId a = 0; a < n; ++a) {
     if (!selected_[a]) continue;
@@ -249,6 +251,7 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
         ActionId a = run.runnable.front();
         run.runnable.pop_front();
         info_[a].state = ActionState::kNotRun;
+        unmark(a, run);
         finished(a);
       }
     if (run.running == 0 && run.to_settle.empty()) break;
@@ -358,33 +361,39 @@ Result<size_t> Evaluator::remove_orphans() {
 
 Status Evaluator::start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool) {
   // Build protocol: before an action's data can commit, its record says an attempt with its
-  // new key is in flight (one commit for all actions started together). A build killed after
-  // the data commit and before the new record leaves that mark, so the next build redoes the
-  // partition instead of trusting the old record's key.
-  std::vector<ActionId> starting;
-  while (!run.runnable.empty() && run.running + starting.size() < static_cast<size_t>(std::max(1, jobs))) {
-    starting.push_back(run.runnable.front());
-    run.runnable.pop_front();
-  }
-  if (starting.empty()) return Status::Ok();
-  bool marked = false;
-  for (ActionId a : starting) {
-    if (!records_[a]) continue;
-    const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
-    run.batch.record_start(ds.name, g_.partition_text(a), parts(a).key, run_id);
-    marked = true;
-  }
-  if (marked) {
+  // new key is in flight. A build killed after the data commit and before the new record
+  // leaves that mark, so the next build redoes the partition instead of trusting the old
+  // record's key. One commit marks every runnable action (queued ones are in flight too), so
+  // a wave of actions costs one sync, not one each; it also writes the records of what
+  // finished, so readers never start before the records of their inputs are on disk.
+  size_t slots = static_cast<size_t>(std::max(1, jobs));
+  if (run.runnable.empty() || run.running >= slots) return Status::Ok();
+  if (!run.marked[run.runnable.front()]) {
+    for (ActionId a : run.runnable) {
+      if (run.marked[a]) continue;
+      run.marked[a] = 1;
+      if (!records_[a]) continue;
+      const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+      run.batch.record_start(ds.name, g_.partition_text(a), parts(a).key, run_id);
+    }
     Status st = store_->commit(run.batch);
     run.batch = WriteBatch();
     run.last_flush_ms = now_ms();
     if (!st.ok()) return st;
   }
-  for (ActionId a : starting) {
-    pool.submit(a);
+  while (!run.runnable.empty() && run.running < slots && run.marked[run.runnable.front()]) {
+    pool.submit(run.runnable.front());
+    run.runnable.pop_front();
     ++run.running;
   }
   return Status::Ok();
+}
+
+void Evaluator::unmark(ActionId a, Run& run) {
+  if (!run.marked[a] || !records_[a]) return;
+  // Marked but never started: its data was not touched, so the previous record is true.
+  const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+  run.batch.put_partition(ds.name, g_.partition_text(a), *records_[a]);
 }
 
 void Evaluator::undo_start(ActionId a, Run& run) {
