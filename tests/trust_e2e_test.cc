@@ -160,6 +160,22 @@ table slow {
   CHECK(h["runs"][0]["exit_status"] == 128 + SIGTERM);
 }
 
+TEST_CASE("trust: temporary outputs left by a killed build are removed by the next") {
+  Workspace w;
+  w.dir.write("workspace.dbuild", "");
+  w.dir.write("rules.dbuild", R"(
+table one { command "echo 1 > {{ output }}"  output "out/one.txt" }
+)");
+  REQUIRE(w.run("build").exit_code == 0);
+  // As a build killed while the command ran would leave them; the partition is up to date.
+  w.dir.write("out/one.txt.dbuild-tmp", "half written");
+  w.dir.write("out/one.txt.dbuild-tmp.log", "half a log");
+  CHECK(with_result(w.build_json(), "ran").empty());
+  CHECK_FALSE(fs::exists(w.dir / "out/one.txt.dbuild-tmp"));
+  CHECK_FALSE(fs::exists(w.dir / "out/one.txt.dbuild-tmp.log"));
+  CHECK(testing::slurp(w.dir / "out/one.txt") == "1\n");
+}
+
 TEST_CASE("trust: SIGINT rolls back a running query and the next build finishes the work") {
   Workspace w;
   w.dir.write("workspace.dbuild", "");

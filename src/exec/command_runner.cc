@@ -112,6 +112,20 @@ Result<std::string> command_output_path(const ActionGraph& g, ActionId a) {
   return command_output_path(g.model->datasets[g.dataset_of(a)], g.tuple_of(a), g.pool);
 }
 
+void remove_leftover_temporaries(const ActionGraph& g, const std::vector<uint8_t>& selected) {
+  for (const Dataset& ds : g.model->datasets) {
+    if (ds.kind != Dataset::Kind::CommandTable) continue;
+    for (ActionId a = g.first_action[ds.id]; a < g.first_action[ds.id + 1]; ++a) {
+      if (a >= selected.size() || !selected[a]) continue;
+      Result<std::string> path = command_output_path(g, a);
+      if (!path.ok()) continue;
+      std::string tmp = g.model->root + "/" + *path + ".dbuild-tmp";
+      ::unlink(tmp.c_str());
+      ::unlink((tmp + ".log").c_str());
+    }
+  }
+}
+
 Status check_command_outputs(const ActionGraph& g, const std::vector<uint8_t>& selected) {
   for (const Dataset& ds : g.model->datasets) {
     if (ds.kind != Dataset::Kind::CommandTable) continue;

@@ -44,6 +44,10 @@ Result<std::string> command_output_path(const ActionGraph& g, ActionId a);
 /// every path is allowed; the first problem found, naming both partitions.
 Status check_command_outputs(const ActionGraph& g, const std::vector<uint8_t>& selected);
 
+/// Removes the temporary output and log that a killed build may have left for the selected
+/// partitions of command tables.
+void remove_leftover_temporaries(const ActionGraph& g, const std::vector<uint8_t>& selected);
+
 /// Runs the command of action `a`. On failure the error says why, with the log's tail.
 Result<CommandResult> run_command_action(const ActionGraph& g, ActionId a, const std::string& warehouse);
 

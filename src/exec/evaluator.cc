@@ -33,7 +33,7 @@ std::string reason_words(uint32_t bits) {
   static const char* kWords[] = {"never built", "definition changed", "input changed",
                                  "input set changed", "last run failed", "forced",
                                  "output missing or changed outside dbuild",
-                                 "a build was interrupted while writing it"};
+                                 "a build started writing it and did not record the result (interrupted, or running now)"};
   std::string out;
   for (int i = 0; i < 8; ++i)
     if (bits & (1u << i)) out += (out.empty() ? "" : ", ") + std::string(kWords[i]);

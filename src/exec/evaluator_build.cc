@@ -170,6 +170,7 @@ struct Evaluator::Run {
 Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, const BuildOptions& options) {
   if (!store_) return Status::Error("building needs a state store");
   if (Status st = check_command_outputs(g_, selected); !st.ok()) return st;
+  remove_leftover_temporaries(g_, selected);
   // First remove what the graph no longer produces, so no query can read it.
   auto orphans = remove_orphans();
   if (!orphans.ok()) return orphans.status();
