@@ -107,7 +107,9 @@ class QueryChecker {
     SqlError err;
     auto info = engine_->prepare(sql, &err);
     if (!info.ok()) {
-      diags_.error(sql_span(ds, err.offset), fmt::format("SQL error in `{}`: {}", ds.name, err.message),
+      std::string message = !err.message.empty() ? err.message : info.status().message();
+      if (message.empty()) message = "the engine could not prepare the query";
+      diags_.error(sql_span(ds, err.offset), fmt::format("SQL error in `{}`: {}", ds.name, message),
                    "dbuild prepares each query against the columns its inputs produce");
       return std::nullopt;
     }
