@@ -1,8 +1,8 @@
 #include "model/model_builder.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
-#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -106,6 +106,12 @@ std::optional<uint64_t> parse_size(std::string_view t) {
   if (unit == "GB") return n << 30;
   if (unit == "TB") return n << 40;
   return std::nullopt;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 /// A declaration and where it came from.
@@ -393,6 +399,7 @@ class ModelBuilder {
       ds.keys.push_back({k.name, type.value_or(KeyType::String), k.name_span});
     }
     model_.by_name.emplace(ds.name, ds.id);
+    by_lower_name_.emplace(lower(ds.name), ds.id);
     model_.datasets.push_back(std::move(ds));
   }
 
@@ -605,11 +612,8 @@ class ModelBuilder {
     }
     for (const SqlTableRef& r : tables_read(ds.text)) {
       Span at = text_origin_.at(r.offset, r.length);
-      auto it = std::find_if(model_.datasets.begin(), model_.datasets.end(), [&](const Dataset& x) {
-        return std::equal(x.name.begin(), x.name.end(), r.name.begin(), r.name.end(),
-                          [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-      });
-      if (it == model_.datasets.end()) {
+      auto it = by_lower_name_.find(lower(r.name));
+      if (it == by_lower_name_.end()) {
         std::vector<std::string> names;
         for (const auto& x : model_.datasets) names.push_back(x.name);
         std::string guess = did_you_mean(r.name, names);
@@ -619,7 +623,7 @@ class ModelBuilder {
                                    : fmt::format("did you mean `{}`?", guess));
         continue;
       }
-      sql_refs_.push_back({it->id, at});
+      sql_refs_.push_back({it->second, at});
     }
   }
 
@@ -788,7 +792,13 @@ class ModelBuilder {
                e.text != "*" && e.text != "/") {
       def.kind = CheckKind::RowCount;
       def.op = e.text;
-      def.count = std::stoll(e.children[1].text);
+      const std::string& n = e.children[1].text;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), def.count);
+      if (ec != std::errc() || end != n.data() + n.size()) {
+        diags_.error(e.children[1].span, fmt::format("`{}` is not a row count", n),
+                     "row_count compares with a whole number from 0 to 9223372036854775807");
+        return;
+      }
     } else {
       diags_.error(e.span, "unknown check",
                    "checks: not_null(col), unique(col, ...), accepted_values(col, \"a\", ...), "
@@ -867,25 +877,38 @@ class ModelBuilder {
   void order_datasets() {
     size_t n = model_.datasets.size();
     std::vector<int> state(n, 0);  // 0 new, 1 on stack, 2 done
-    std::vector<DatasetId> order, stack;
+    std::vector<DatasetId> order;
     bool cycle = false;
-    std::function<void(DatasetId)> visit = [&](DatasetId id) {
-      state[id] = 1;
-      stack.push_back(id);
-      for (const auto& in : model_.datasets[id].inputs) {
-        if (state[in.dataset] == 1) {
-          report_cycle(stack, in.dataset);
+    // Depth-first, with an explicit stack (a chain of tables may be long): each frame is a
+    // dataset and the index of its next input to visit.
+    std::vector<std::pair<DatasetId, size_t>> frames;
+    std::vector<DatasetId> stack;  // the datasets of `frames`, for printing a cycle
+    for (DatasetId root = 0; root < n; ++root) {
+      if (state[root] != 0) continue;
+      state[root] = 1;
+      frames.push_back({root, 0});
+      stack.push_back(root);
+      while (!frames.empty()) {
+        auto& [id, next] = frames.back();
+        const auto& inputs = model_.datasets[id].inputs;
+        if (next == inputs.size()) {
+          state[id] = 2;
+          order.push_back(id);
+          frames.pop_back();
+          stack.pop_back();
+          continue;
+        }
+        DatasetId in = inputs[next++].dataset;
+        if (state[in] == 1) {
+          report_cycle(stack, in);
           cycle = true;
-        } else if (state[in.dataset] == 0) {
-          visit(in.dataset);
+        } else if (state[in] == 0) {
+          state[in] = 1;
+          frames.push_back({in, 0});
+          stack.push_back(in);
         }
       }
-      stack.pop_back();
-      state[id] = 2;
-      order.push_back(id);
-    };
-    for (DatasetId id = 0; id < n; ++id)
-      if (state[id] == 0) visit(id);
+    }
     if (cycle) return;
     std::vector<DatasetId> new_id(n);
     for (size_t i = 0; i < n; ++i) new_id[order[i]] = static_cast<DatasetId>(i);
@@ -922,6 +945,7 @@ class ModelBuilder {
   std::vector<std::pair<DatasetId, Span>> sql_refs_;
   std::set<DatasetId> bad_keys_;   // datasets with an unknown key type: mappings not checked
   std::set<DatasetId> attempted_;  // inputs of the current table, valid or not
+  std::map<std::string, DatasetId> by_lower_name_;  // lower-cased names: SQL names ignore case
 };
 
 }  // namespace
