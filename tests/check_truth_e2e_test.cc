@@ -45,5 +45,89 @@ TEST_CASE("check accepts a template over a table source that no column is read f
   CHECK(r.exit_code == 0);
 }
 
+/// `dbuild check` in a workspace made of `rules`, run from its root (paths print relative).
+testing::RunResult check_in(const testing::TempDir& dir, const std::string& rules) {
+  dir.write("workspace.dbuild", rules);
+  return testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " check");
+}
+
+const char* kTwoKeys =
+    "source s { path = \"data/{day}/{country}.csv\"  format = csv  partition day: date, country: string }\n";
+
+TEST_CASE("check refuses a command output that does not name every partition key") {
+  testing::TempDir dir;
+  auto r = check_in(dir, std::string(kTwoKeys) +
+                             "table exports {\n"
+                             "  partition day: date, country: string\n"
+                             "  input s\n"
+                             "  command \"cp data/{{ day }}/{{ country }}.csv {{ output }}\"\n"
+                             "  output \"out/{day}.csv\"\n"
+                             "}\n");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output ==
+        "workspace.dbuild:6:10: error: the output has no `{country}` placeholder for key `country`\n"
+        " 6 |   output \"out/{day}.csv\"\n"
+        "   |          ^~~~~~~~~~~~~~~\n"
+        "  hint: each partition writes its own file, so the output path names every key; otherwise "
+        "partitions built at once overwrite one file\n"
+        "1 error found\n");
+  auto ok = check_in(dir, std::string(kTwoKeys) +
+                              "table exports { partition day: date, country: string  input s\n"
+                              "  command \"cp data/{{ day }}/{{ country }}.csv {{ output }}\"\n"
+                              "  output \"out/{day}/{country}.csv\" }\n");
+  CHECK(ok.output == "");
+  auto unknown = check_in(dir, std::string(kTwoKeys) +
+                                   "table exports { partition day: date, country: string  input s\n"
+                                   "  command \"true\"  output \"out/{day}/{country}/{dya}.csv\" }\n");
+  CHECK(unknown.output.find("error: placeholder `{dya}` is not a partition key") != std::string::npos);
+}
+
+TEST_CASE("check refuses shifts, windows and sizes beyond their bounds") {
+  testing::TempDir dir;
+  std::string head = std::string(kSource) + "table t {\n  partition day: date\n";
+  auto shift = check_in(dir, head + "  input s[day - 9223372036854775807]\n  sql \"SELECT 1 AS x FROM s\"\n}\n");
+  CHECK(shift.output ==
+        "workspace.dbuild:4:11: error: shift too large: at most 1000000 steps either way\n"
+        " 4 |   input s[day - 9223372036854775807]\n"
+        "   |           ^~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "  hint: a shift moves by whole steps of the key (days for a date key), as in `day - 6`\n"
+        "1 error found\n");
+  auto sum = check_in(dir, head + "  input s[day - 600000 - 600000]\n  sql \"SELECT 1 AS x FROM s\"\n}\n");
+  CHECK(sum.output.find("4:11: error: shift too large") != std::string::npos);
+  auto far = check_in(dir, head + "  input s[day .. day + 3650000]\n  sql \"SELECT 1 AS x FROM s\"\n}\n");
+  CHECK(far.output.find("4:18: error: shift too large") != std::string::npos);
+  auto wide = check_in(dir, head + "  input s[day - 100000 .. day]\n  sql \"SELECT 1 AS x FROM s\"\n}\n");
+  CHECK(wide.output.find("4:11: error: the window reads 100001 partitions, more than 100000") != std::string::npos);
+  auto fits = check_in(dir, head + "  input s[day - 99999 .. day]\n  sql \"SELECT 1 AS x FROM s\"\n}\n");
+  CHECK(fits.output == "");
+  auto size = check_in(dir, head + "  input s\n  sql \"SELECT 1 AS x FROM s\"\n"
+                                   "  group { max_size = 999999999999999TB }\n}\n");
+  CHECK(size.exit_code == 1);
+  CHECK(size.output.find("6:22: error: max_size is a size such as 64MB") != std::string::npos);
+  CHECK(size.output.find("1 error found") != std::string::npos);
+  auto count = check_in(dir, head + "  input s\n  sql \"SELECT 1 AS x FROM s\"\n"
+                                    "  group { max_count = 99999999999999999999 }\n}\n");
+  CHECK(count.output.find("6:23: error: max_count is a positive whole number") != std::string::npos);
+  auto tmpl = check_in(dir, head + "  input s\n  sql \"SELECT {{ day - 99999999 }} AS x FROM s\"\n}\n");
+  CHECK(tmpl.output.find("5:24: error: `99999999` is not a shift of at most 1000000 steps") != std::string::npos);
+}
+
+TEST_CASE("check accepts exactly the template functions a build evaluates") {
+  testing::TempDir dir;
+  std::string head = std::string(kSource) + "table t {\n  partition day: date\n  input s\n";
+  for (const char* fn : {"quote(day)", "days_ago(1)"}) {
+    auto r = check_in(dir, head + "  sql \"SELECT {{ " + fn + " }} AS x FROM s\"\n}\n");
+    CHECK_MESSAGE(r.output.find("error: unknown template function") != std::string::npos, fn);
+    CHECK(r.output.find("hint: template functions: month, date, year, hour") != std::string::npos);
+  }
+  // Every function check accepts, a build evaluates.
+  std::string rules = head + "  sql \"SELECT {{ year(day) }} AS y, {{ month(day) }} AS m, {{ date(day) }} AS d FROM s\"\n}\n";
+  CHECK(check_in(dir, rules).output == "");
+  dir.write("data/2024-01-01.csv", "product_id,revenue\n1,10\n");
+  auto b = testing::run_command(testing::dbuild_binary() + " build -C " + dir.path());
+  CHECK(b.exit_code == 0);
+  CHECK(b.output.find("ran 2, up to date 0, cut off 0, failed 0") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dbuild

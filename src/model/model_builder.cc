@@ -9,8 +9,10 @@
 #include <re2/re2.h>
 
 #include "model/mapping.h"
+#include "model/path_template.h"
 #include "model/row_table.h"
 #include "model/sql_lexer.h"
+#include "model/template_functions.h"
 #include "model/template_text.h"
 
 namespace fs = std::filesystem;
@@ -94,17 +96,19 @@ class Attrs {
   std::set<std::string> used_;
 };
 
+/// A count or a size such as 64MB, in bytes; nothing when malformed or beyond int64.
 std::optional<uint64_t> parse_size(std::string_view t) {
-  uint64_t n = 0;
-  size_t i = 0;
-  for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) n = n * 10 + (t[i] - '0');
-  if (i == 0) return std::nullopt;
-  std::string_view unit = t.substr(i);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "KB") return n << 10;
-  if (unit == "MB") return n << 20;
-  if (unit == "GB") return n << 30;
-  if (unit == "TB") return n << 40;
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc() || end == t.data() || n < 0) return std::nullopt;
+  std::string_view unit(end, static_cast<size_t>(t.data() + t.size() - end));
+  static const std::pair<std::string_view, int> kUnits[] = {{"", 0}, {"B", 0}, {"KB", 10}, {"MB", 20},
+                                                            {"GB", 30}, {"TB", 40}};
+  for (const auto& [name, shift] : kUnits) {
+    if (unit != name) continue;
+    if (n > (INT64_MAX >> shift)) return std::nullopt;
+    return static_cast<uint64_t>(n) << shift;
+  }
   return std::nullopt;
 }
 
@@ -446,26 +450,8 @@ class ModelBuilder {
   }
 
   void check_path_template(const ast::Attribute& a, const Dataset& ds) {
-    std::set<std::string> placeholders;
     const std::string& p = a.value.text;
-    for (size_t i = p.find('{'); i != std::string::npos; i = p.find('{', i + 1)) {
-      size_t close = p.find('}', i);
-      if (close == std::string::npos) {
-        diags_.error(a.value.span, "unclosed `{` in path template");
-        return;
-      }
-      std::string key = p.substr(i + 1, close - i - 1);
-      bool known = std::any_of(ds.keys.begin(), ds.keys.end(), [&](auto& k) { return k.name == key; });
-      if (!known)
-        diags_.error(a.value.span, fmt::format("placeholder `{{{}}}` is not a partition key", key),
-                     ds.keys.empty() ? fmt::format("declare it: partition {}: date", key)
-                                     : "placeholders name the source's partition keys");
-      placeholders.insert(key);
-    }
-    for (const auto& k : ds.keys)
-      if (!placeholders.count(k.name))
-        diags_.error(a.value.span, fmt::format("the path has no `{{{}}}` placeholder for key `{}`", k.name, k.name),
-                     "each file holds one partition, so its path names every key");
+    check_path_placeholders(p, a.value.span, ds.keys, "path", diags_);
     if (fs::path(p).is_absolute() || p.find("..") != std::string::npos)
       diags_.warning(a.value.span, "source paths are best kept inside the workspace");
   }
@@ -527,6 +513,8 @@ class ModelBuilder {
         diags_.error(b.command[0].span, "a command table needs an `output` path template",
                      "add output \"out/{day}.csv\": the files the command writes");
       else ds.output_template = b.output[0].value;
+      if (!b.output.empty())
+        check_path_placeholders(ds.output_template, b.output[0].span, ds.keys, "output", diags_);
       if (format) {
         if (auto f = resolve_format(format->value, b, ds.output_template)) ds.format = *f;
       }
@@ -558,20 +546,24 @@ class ModelBuilder {
 
   void build_group(const ast::NestedBlock& g, Dataset& ds) {
     Attrs a(g.attributes, diags_);
-    if (const auto* c = a.get("max_count")) {
-      auto n = parse_size(c->value.text);
-      if (c->value.kind != ast::Expr::Kind::Number || !n || *n == 0)
-        diags_.error(c->value.span, "max_count is a positive whole number");
+    const ast::Attribute* count = a.get("max_count");
+    const ast::Attribute* size = a.get("max_size");
+    if (count) {
+      auto n = parse_size(count->value.text);
+      if (count->value.kind != ast::Expr::Kind::Number || !n || *n == 0)
+        diags_.error(count->value.span, "max_count is a positive whole number", "at most 9223372036854775807");
       else ds.group_max_count = *n;
     }
-    if (const auto* s = a.get("max_size")) {
-      auto n = parse_size(s->value.text);
-      if (!n || *n == 0) diags_.error(s->value.span, "max_size is a size such as 64MB");
+    if (size) {
+      auto n = parse_size(size->value.text);
+      if (!n || *n == 0)
+        diags_.error(size->value.span, "max_size is a size such as 64MB",
+                     "a whole number of B, KB, MB, GB or TB, above 0 and at most 8191 PB (int64 bytes)");
       else ds.group_max_bytes = *n;
     }
-    if (!ds.group_max_count && !ds.group_max_bytes)
+    if (!count && !size)
       diags_.error(g.name_span, "a group needs max_count or max_size");
-    else
+    else if (ds.group_max_count || ds.group_max_bytes)
       diags_.warning(g.name_span, "grouping is not implemented yet: this table is built without it",
                      "the group settings are checked, and take effect in a later version");
     a.report_unknown("a group block", {"max_count", "max_size"});
@@ -750,13 +742,31 @@ class ModelBuilder {
                                  : fmt::format("did you mean `{}`?", guess));
       return;
     }
+    if (e.kind == K::Binary && mentions_key(e, ds)) check_template_shift(e.children.back());
     if (e.kind == K::Call) {
-      static const std::set<std::string> kFns = {"month", "date", "year", "hour", "days_ago", "quote"};
-      if (!kFns.count(e.text))
+      if (!template_function(e.text))
         diags_.error(e.span, fmt::format("unknown template function `{}`", e.text),
-                     "template functions: month, date, year, hour");
+                     fmt::format("template functions: {}", template_function_names()));
+      else if (e.children.size() != 1)
+        diags_.error(e.span, fmt::format("{}() takes one argument, a date, month or hour key", e.text));
     }
     for (const auto& c : e.children) check_template_expr(c, ds);
+  }
+
+  static bool mentions_key(const ast::Expr& e, const Dataset& ds) {
+    if (e.kind == ast::Expr::Kind::Identifier)
+      return std::any_of(ds.keys.begin(), ds.keys.end(), [&](auto& k) { return k.name == e.text; });
+    return std::any_of(e.children.begin(), e.children.end(), [&](auto& c) { return mentions_key(c, ds); });
+  }
+
+  /// Key arithmetic in a template (`day - 1`) shifts by a whole number of at most kMaxShift.
+  void check_template_shift(const ast::Expr& n) {
+    if (n.kind != ast::Expr::Kind::Number) return;
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
+    if (ec == std::errc() && end == n.text.data() + n.text.size() && v <= kMaxShift) return;
+    diags_.error(n.span, fmt::format("`{}` is not a shift of at most {} steps", n.text, kMaxShift),
+                 "key arithmetic moves by whole steps of the key, as in `day - 1`");
   }
 
   // ---- checks ----
