@@ -129,5 +129,43 @@ TEST_CASE("check accepts exactly the template functions a build evaluates") {
   CHECK(b.output.find("ran 2, up to date 0, cut off 0, failed 0") != std::string::npos);
 }
 
+TEST_CASE("check refuses a check on a column the query does not return") {
+  testing::TempDir dir;
+  std::string rules = std::string(kSource) +
+                      "table t {\n  partition day: date\n  input s\n"
+                      "  sql \"SELECT product_id, revenue FROM s\"\n"
+                      "  check not_null(product_id, revenu)\n"
+                      "  check unique(day, product_id)\n"
+                      "  check accepted_values(prodct, \"1\")\n"
+                      "  check \"no negative revenue\" sql \"SELECT * FROM t WHERE \\\"revenu\\\" < 0\"\n"
+                      "}\n";
+  dir.write("data/2024-01-01.csv", "product_id,revenue\n1,10\n");
+  auto r = check_in(dir, rules);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("workspace.dbuild:6:30: error: `t` has no column `revenu` to check\n"
+                      " 6 |   check not_null(product_id, revenu)\n"
+                      "   |                              ^~~~~~\n"
+                      "  hint: did you mean `revenue`? its columns are `product_id`, `revenue`, `day`\n") !=
+        std::string::npos);
+  CHECK(r.output.find("8:25: error: `t` has no column `prodct` to check") != std::string::npos);
+  CHECK(r.output.find("9:3: error: SQL error in check \"no negative revenue\" of `t`: no such column: revenu") !=
+        std::string::npos);
+  CHECK(r.output.find("3 errors found") != std::string::npos);
+}
+
+TEST_CASE("a build never reads a double-quoted unknown column as a string") {
+  testing::TempDir dir;
+  // With SQLite's double-quoted string fallback, "revenu" would be the text 'revenu', never
+  // NULL: the check would pass on every partition, testing nothing.
+  std::string rules = std::string(kSource) +
+                      "table t {\n  partition day: date\n  input s\n"
+                      "  sql \"SELECT product_id, revenue FROM s\"\n"
+                      "  check \"revenue is known\" sql \"SELECT * FROM t WHERE \\\"revenu\\\" IS NULL\"\n"
+                      "}\n";
+  auto b = run_in(dir, rules, "build");
+  CHECK(b.exit_code != 0);
+  CHECK(b.output.find("no such column: revenu") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dbuild

@@ -790,7 +790,10 @@ class ModelBuilder {
         const auto& arg = e.children[i];
         bool value_arg = def.kind == CheckKind::AcceptedValues && i > 0;
         if (value_arg) def.values.push_back(arg.text);
-        else if (arg.kind == ast::Expr::Kind::Identifier) def.columns.push_back(arg.text);
+        else if (arg.kind == ast::Expr::Kind::Identifier) {
+          def.columns.push_back(arg.text);
+          def.column_spans.push_back(arg.span);
+        }
         else diags_.error(arg.span, "expected a column name");
       }
       if (def.columns.empty()) diags_.error(e.span, fmt::format("{}() needs at least one column", e.text));
