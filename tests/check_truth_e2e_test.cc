@@ -120,6 +120,8 @@ TEST_CASE("check accepts exactly the template functions a build evaluates") {
     CHECK_MESSAGE(r.output.find("error: unknown template function") != std::string::npos, fn);
     CHECK(r.output.find("hint: template functions: month, date, year, hour") != std::string::npos);
   }
+  auto hour = check_in(dir, head + "  sql \"SELECT {{ hour(day) }} AS x FROM s\"\n}\n");
+  CHECK(hour.output.find("5:23: error: hour() needs an hour key, but `day` is a date key") != std::string::npos);
   // Every function check accepts, a build evaluates.
   std::string rules = head + "  sql \"SELECT {{ year(day) }} AS y, {{ month(day) }} AS m, {{ date(day) }} AS d FROM s\"\n}\n";
   CHECK(check_in(dir, rules).output == "");

@@ -749,8 +749,25 @@ class ModelBuilder {
                      fmt::format("template functions: {}", template_function_names()));
       else if (e.children.size() != 1)
         diags_.error(e.span, fmt::format("{}() takes one argument, a date, month or hour key", e.text));
+      else
+        check_template_call_key(e, ds);
     }
     for (const auto& c : e.children) check_template_expr(c, ds);
+  }
+
+  /// A template function applied to a key needs a key of a type it takes (as the build does).
+  void check_template_call_key(const ast::Expr& call, const Dataset& ds) {
+    const ast::Expr& arg = call.children[0];
+    if (arg.kind != ast::Expr::Kind::Identifier) return;
+    auto key = std::find_if(ds.keys.begin(), ds.keys.end(), [&](auto& k) { return k.name == arg.text; });
+    if (key == ds.keys.end()) return;
+    bool hour_only = template_function(call.text) == TemplateFn::Hour;
+    bool ok = hour_only ? key->type == KeyType::Hour
+                        : key->type == KeyType::Date || key->type == KeyType::Month || key->type == KeyType::Hour;
+    if (!ok)
+      diags_.error(arg.span, fmt::format("{}() needs {} key, but `{}` is a {} key", call.text,
+                                         hour_only ? "an hour" : "a date, month or hour", key->name,
+                                         key_type_name(key->type)));
   }
 
   static bool mentions_key(const ast::Expr& e, const Dataset& ds) {
