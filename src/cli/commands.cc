@@ -13,6 +13,7 @@
 #include "cli/state_commands.h"
 #include "exec/query_check.h"
 #include "exec/test_runner.h"
+#include "model/model_builder.h"
 
 namespace dbuild {
 namespace {
@@ -31,6 +32,33 @@ void add_select(CLI::App* cmd, SelectOptions& o) {
   cmd->add_option("--to", o.to, "Only partitions on or before this date");
 }
 
+/// Every name or glob given to `dbuild test` selects a table with tests; else says which
+/// does not (with the closest table that has tests) and returns false.
+bool test_selectors_match(const Model& m, const std::vector<std::string>& selectors) {
+  std::vector<std::string> tested;
+  for (const auto& ds : m.datasets)
+    if (!ds.tests.empty()) tested.push_back(ds.name);
+  std::string list;
+  for (const auto& n : tested) list += (list.empty() ? "" : ", ") + n;
+  std::string available = tested.empty() ? "no table has tests" : "tables with tests: " + list;
+  bool ok = true;
+  for (const auto& sel : selectors) {
+    bool any = false, with_tests = false;
+    for (const auto& ds : m.datasets) {
+      if (!glob_match(sel, ds.name)) continue;
+      any = true;
+      with_tests = with_tests || !ds.tests.empty();
+    }
+    if (with_tests) continue;
+    ok = false;
+    std::string guess = did_you_mean(sel, tested);
+    std::string hint = guess.empty() ? available : fmt::format("did you mean `{}`? {}", guess, available);
+    if (any) fmt::print(stderr, "dbuild: error: `{}` has no tests\n  hint: {}\n", sel, hint);
+    else fmt::print(stderr, "dbuild: error: no table `{}`\n  hint: {}\n", sel, hint);
+  }
+  return ok;
+}
+
 int cmd_test(const CommonOptions& o, const SelectOptions& select) {
   bool ok = true;
   auto vars = parse_vars(o.vars, ok);
@@ -40,6 +68,7 @@ int cmd_test(const CommonOptions& o, const SelectOptions& select) {
     fmt::print(stderr, "{} error{} found\n", fe.errors, fe.errors == 1 ? "" : "s");
     return 1;
   }
+  if (!test_selectors_match(fe.model, select.selectors)) return 1;
   size_t passed = 0, failed = 0;
   for (const auto& ds : fe.model.datasets) {
     bool wanted = select.selectors.empty() ||

@@ -1,5 +1,6 @@
 #include "cli/state_commands.h"
 
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -22,21 +23,25 @@ std::string local_time(int64_t unix_ms) {
   return buf;
 }
 
-/// Parses 30d, 12h, 45m, 90s into milliseconds.
+/// Parses 30d, 12h, 45m, 90s into milliseconds; nothing for other text or an age that
+/// does not fit in 64 bits.
 std::optional<int64_t> parse_age(const std::string& text) {
   if (text.size() < 2) return std::nullopt;
   int64_t n = 0;
-  for (size_t i = 0; i + 1 < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-    n = n * 10 + (text[i] - '0');
-  }
+  const char* digits_end = text.data() + text.size() - 1;
+  auto [end, ec] = std::from_chars(text.data(), digits_end, n);
+  if (ec != std::errc() || end != digits_end || n < 0) return std::nullopt;
+  int64_t unit = 0;
   switch (text.back()) {
-    case 'd': return n * 86400000;
-    case 'h': return n * 3600000;
-    case 'm': return n * 60000;
-    case 's': return n * 1000;
+    case 'd': unit = 86400000; break;
+    case 'h': unit = 3600000; break;
+    case 'm': unit = 60000; break;
+    case 's': unit = 1000; break;
     default: return std::nullopt;
   }
+  int64_t ms = 0;
+  if (__builtin_mul_overflow(n, unit, &ms)) return std::nullopt;
+  return ms;
 }
 
 int64_t now_ms() {

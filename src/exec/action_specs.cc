@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "model/template_functions.h"
+
 namespace dbuild::exec {
 namespace {
 
@@ -44,15 +46,21 @@ Result<Typed> eval_call(const ast::Expr& e, const Model& m, const Dataset& ds, s
   KeyType t = *arg->type;
   int64_t day = t == KeyType::Hour ? (arg->number >= 0 ? arg->number / 24 : (arg->number - 23) / 24)
                 : t == KeyType::Month ? first_day_of_month(arg->number) : arg->number;
-  if (e.text == "month") return Typed{KeyType::Month, t == KeyType::Month ? arg->number : month_of_day(day), {}};
-  if (e.text == "date") return Typed{KeyType::Date, day, {}};
-  if (e.text == "year") {
-    int64_t y;
-    unsigned mo, d;
-    dbuild::civil_from_days(day, y, mo, d);
-    return Typed{std::nullopt, 0, y};
+  auto fn = template_function(e.text);
+  if (!fn) return Status::Error(fmt::format("unknown template function `{}`", e.text));
+  switch (*fn) {
+    case TemplateFn::Month: return Typed{KeyType::Month, t == KeyType::Month ? arg->number : month_of_day(day), {}};
+    case TemplateFn::Date: return Typed{KeyType::Date, day, {}};
+    case TemplateFn::Year: {
+      int64_t y;
+      unsigned mo, d;
+      dbuild::civil_from_days(day, y, mo, d);
+      return Typed{std::nullopt, 0, y};
+    }
+    case TemplateFn::Hour:
+      if (t != KeyType::Hour) return Status::Error("hour() needs an hour key");
+      return Typed{std::nullopt, 0, arg->number - day * 24};
   }
-  if (e.text == "hour" && t == KeyType::Hour) return Typed{std::nullopt, 0, arg->number - day * 24};
   return Status::Error(fmt::format("unknown template function `{}`", e.text));
 }
 
@@ -83,10 +91,13 @@ Result<Typed> eval(const ast::Expr& e, const Model& m, const Dataset& ds, std::s
       if (e.kind == K::Unary) l = zero;
       int sign = e.text == "-" ? -1 : 1;
       const int64_t* rn = std::get_if<int64_t>(&r->value);
-      if (l->type && !r->type && rn) return Typed{l->type, l->number + sign * *rn, {}};
-      const int64_t* ln = std::get_if<int64_t>(&l->value);
-      if (!l->type && !r->type && ln && rn) return Typed{std::nullopt, 0, *ln + sign * *rn};
-      return Status::Error("templates add or subtract whole numbers, as in `day - 1`");
+      const int64_t* ln = l->type ? &l->number : std::get_if<int64_t>(&l->value);
+      if (r->type || !rn || !ln) return Status::Error("templates add or subtract whole numbers, as in `day - 1`");
+      int64_t sum = 0;
+      bool overflow = sign > 0 ? __builtin_add_overflow(*ln, *rn, &sum) : __builtin_sub_overflow(*ln, *rn, &sum);
+      if (overflow) return Status::Error("the result does not fit in 64 bits");
+      if (l->type) return Typed{l->type, sum, {}};
+      return Typed{std::nullopt, 0, sum};
     }
     default: return Status::Error("unsupported template expression");
   }

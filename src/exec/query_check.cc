@@ -11,6 +11,7 @@
 #include "exec/sqlite_engine.h"
 #include "exec/sqlite_stmt.h"
 #include "graph/file_discovery.h"
+#include "model/model_builder.h"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +72,7 @@ class QueryChecker {
       else if (ds.kind == Dataset::Kind::TableSource) cols = table_columns(ds);
       else if (ds.kind == Dataset::Kind::SqlTable) cols = query_columns(ds);
       if (cols) create(ds, *cols);
+      if (cols && known_.count(ds.id)) check_custom_checks(ds);
     }
   }
 
@@ -107,7 +109,9 @@ class QueryChecker {
     SqlError err;
     auto info = engine_->prepare(sql, &err);
     if (!info.ok()) {
-      diags_.error(sql_span(ds, err.offset), fmt::format("SQL error in `{}`: {}", ds.name, err.message),
+      std::string message = !err.message.empty() ? err.message : info.status().message();
+      if (message.empty()) message = "the engine could not prepare the query";
+      diags_.error(sql_span(ds, err.offset), fmt::format("SQL error in `{}`: {}", ds.name, message),
                    "dbuild prepares each query against the columns its inputs produce");
       return std::nullopt;
     }
@@ -117,7 +121,44 @@ class QueryChecker {
         if (c == k.name)
           diags_.error(ds.text_span, fmt::format("the query of `{}` returns a column `{}`, which is its partition key", ds.name, c),
                        "dbuild fills key columns itself: remove it from the SELECT");
+    check_columns(ds, info->columns);
     return info->columns;
+  }
+
+  /// The columns named by not_null, unique and accepted_values checks are columns the query
+  /// returns (or key columns); else a check would test nothing.
+  void check_columns(const Dataset& ds, const std::vector<std::string>& result) {
+    std::vector<std::string> known = result;
+    for (const auto& k : ds.keys) known.push_back(k.name);
+    std::set<std::string> lowered;
+    for (const auto& c : known) lowered.insert(lower(c));
+    for (const auto& check : ds.checks) {
+      for (size_t i = 0; i < check.columns.size(); ++i) {
+        if (lowered.count(lower(check.columns[i]))) continue;
+        Span at = i < check.column_spans.size() ? check.column_spans[i] : check.span;
+        std::string guess = did_you_mean(check.columns[i], known);
+        std::string list;
+        for (const auto& c : known) list += (list.empty() ? "`" : "`, `") + c;
+        diags_.error(at, fmt::format("`{}` has no column `{}` to check", ds.name, check.columns[i]),
+                     guess.empty() ? fmt::format("its columns are {}`", list)
+                                   : fmt::format("did you mean `{}`? its columns are {}`", guess, list));
+      }
+    }
+  }
+
+  /// Custom checks read the partition just built, under the table's name: prepare each one
+  /// against the table's shape.
+  void check_custom_checks(const Dataset& ds) {
+    for (const auto& check : ds.checks) {
+      if (check.kind != dbuild::CheckKind::CustomSql) continue;
+      SqlError err;
+      auto info = engine_->prepare(check.sql, &err);
+      if (info.ok()) continue;
+      std::string message = !err.message.empty() ? err.message : info.status().message();
+      if (message.empty()) message = "the engine could not prepare the query";
+      diags_.error(check.span, fmt::format("SQL error in check \"{}\" of `{}`: {}", check.label, ds.name, message),
+                   "a check's query reads the partition just built, under the table's name");
+    }
   }
 
   /// The engine's list of tables read must be inputs dbuild knows of.

@@ -36,6 +36,10 @@ Status SqliteEngine::configure(const EngineOptions& options) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  // A double-quoted name that is not a column must be an error, never a string literal:
+  // otherwise a misspelled column in a query or check silently compares with a constant.
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
   Result<Stmt> wal = Stmt::prepare(db_, "PRAGMA journal_mode=WAL");
   if (!wal.ok()) return wal.status();
   Result<bool> row = wal->step();
@@ -194,16 +198,31 @@ Result<PreparedInfo> SqliteEngine::prepare(const std::string& sql, SqlError* err
   };
   for (const TableRead& r : reads) {
     if (r.via.empty()) add_once(info.tables, r.table);
-    Result<Stmt> type = Stmt::prepare(
-        db_, fmt::format("SELECT type FROM {}.sqlite_schema WHERE name = ?1 COLLATE NOCASE",
-                         quote_ident(r.schema)));
+    Result<std::string> type = object_type(r.schema, r.table);
     if (!type.ok()) return type.status();
-    if (Status s = type->bind(1, Value(r.table)); !s.ok()) return s;
-    Result<bool> row = type->step();
-    if (!row.ok()) return row.status();
-    if (*row && type->column(0) == Value(std::string("table"))) add_once(info.base_tables, r.table);
+    if (*type == "table") add_once(info.base_tables, r.table);
   }
   return info;
+}
+
+Result<std::string> SqliteEngine::object_type(const std::string& schema, const std::string& name) {
+  // SQLite names no schema for a table the query reads no column of (`SELECT count(*) FROM t`):
+  // then the name resolves as SQLite resolves it, temp schema first.
+  std::vector<std::string> schemas = {schema};
+  if (schema.empty()) schemas = {"temp", "main"};
+  for (const std::string& s : schemas) {
+    Result<Stmt> type = Stmt::prepare(
+        db_, fmt::format("SELECT type FROM {}.sqlite_schema WHERE name = ?1 COLLATE NOCASE", quote_ident(s)));
+    if (!type.ok()) return type.status();
+    if (Status st = type->bind(1, Value(name)); !st.ok()) return st;
+    Result<bool> row = type->step();
+    if (!row.ok()) return row.status();
+    if (!*row) continue;
+    Value v = type->column(0);
+    const std::string* text = std::get_if<std::string>(&v);
+    return text ? *text : std::string();
+  }
+  return std::string();
 }
 
 }  // namespace dbuild::exec

@@ -139,6 +139,9 @@ class SqliteEngine {
  private:
   SqliteEngine(sqlite3* db, std::unique_ptr<RegexCache> cache);
   Status configure(const EngineOptions& options);
+  /// "table" or "view" for `name` in `schema` (empty: as an unqualified name resolves);
+  /// empty when there is no such object.
+  Result<std::string> object_type(const std::string& schema, const std::string& name);
 
   sqlite3* db_;
   std::unique_ptr<RegexCache> regex_cache_;  // used by db_'s functions; outlives db_

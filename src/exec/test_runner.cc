@@ -8,6 +8,7 @@
 #include "exec/action_specs.h"
 #include "exec/sqlite_engine.h"
 #include "exec/sqlite_stmt.h"
+#include "graph/mapping_eval.h"
 
 namespace dbuild::exec {
 namespace {
@@ -72,12 +73,48 @@ Result<std::vector<int64_t>> test_partition(const Dataset& ds, const TestDef& t,
   return *tuple;
 }
 
+/// Which rows of a fixture for input `in` a build of partition `tuple` reads: those in the
+/// input partitions the mapping selects. A key column the fixture lacks does not filter.
+Result<RowTable> visible_rows(const Model& m, const Dataset& ds, const InputDef& in, const RowTable& rows,
+                              std::span<const int64_t> tuple, StringPool& pool) {
+  const Dataset& input = m.datasets[in.dataset];
+  RowTable out = rows;
+  out.rows.clear();
+  struct Filter {
+    size_t column;
+    KeyType type;
+    ValueRange range;
+  };
+  std::vector<Filter> filters;
+  for (size_t k = 0; k < input.keys.size() && k < in.terms.size(); ++k) {
+    auto col = std::find(rows.columns.begin(), rows.columns.end(), input.keys[k].name);
+    if (col == rows.columns.end()) continue;
+    int64_t literal = 0;
+    if (in.terms[k].kind == MapTerm::Kind::Literal) {
+      auto v = literal_value(in.terms[k], input.keys[k], pool);
+      if (!v) return Status::Error(fmt::format("`{}` is not a value of key `{}`", in.terms[k].literal, input.keys[k].name));
+      literal = *v;
+    }
+    ValueRange range = forward_term(in.terms[k], ds.keys, tuple, literal);
+    if (!range.all) filters.push_back({static_cast<size_t>(col - rows.columns.begin()), input.keys[k].type, range});
+  }
+  for (const auto& row : rows.rows) {
+    bool visible = true;
+    for (const Filter& f : filters) {
+      const std::string& cell = row[f.column];
+      auto v = f.type == KeyType::String ? std::optional<int64_t>(pool.intern(cell)) : parse_key_value(f.type, cell);
+      if (!v)
+        return Status::Error(fmt::format("`{}` in the rows of `{}` is not a {} value, as in \"{}\"", cell,
+                                         input.name, key_type_name(f.type), key_type_example(f.type)));
+      visible = visible && f.range.lo <= *v && *v <= f.range.hi;
+    }
+    if (visible) out.rows.push_back(row);
+  }
+  return out;
+}
+
 Result<std::vector<std::map<std::string, Value>>> run_query(const Model& m, const Dataset& ds,
                                                           const TestDef& t, SqliteEngine& engine) {
-  for (const auto& [id, rows] : t.given) {
-    Status s = create_table(engine.handle(), m.datasets[id].name, rows);
-    if (!s.ok()) return s;
-  }
   for (const auto& in : ds.inputs)
     if (std::none_of(t.given.begin(), t.given.end(), [&](auto& g) { return g.first == in.dataset; }))
       return Status::Error(fmt::format("give rows for `{}`, which the query reads (they may be none: just a header)",
@@ -85,6 +122,15 @@ Result<std::vector<std::map<std::string, Value>>> run_query(const Model& m, cons
   StringPool pool;
   auto tuple = test_partition(ds, t, pool);
   if (!tuple.ok()) return tuple.status();
+  // The query sees what a build of that partition sees: the partitions its mapping selects.
+  for (const auto& [id, rows] : t.given) {
+    auto in = std::find_if(ds.inputs.begin(), ds.inputs.end(), [&](const InputDef& i) { return i.dataset == id; });
+    Result<RowTable> visible = in == ds.inputs.end() ? Result<RowTable>(rows)
+                                                     : visible_rows(m, ds, *in, rows, *tuple, pool);
+    if (!visible.ok()) return visible.status();
+    Status s = create_table(engine.handle(), m.datasets[id].name, *visible);
+    if (!s.ok()) return s;
+  }
   auto st = Stmt::prepare(engine.handle(), sql_with_parameters(ds, nullptr));
   if (!st.ok()) return st.status();
   int n = 0;

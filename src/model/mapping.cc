@@ -56,7 +56,14 @@ std::optional<Shifted> shifted(const ast::Expr& e, const std::vector<PartitionKe
                   "only date, month, hour and int keys have an order");
       return std::nullopt;
     }
-    base->offset += e.text == "+" ? n : -n;
+    int64_t shift = 0;
+    bool overflow = n > kMaxShift || __builtin_add_overflow(base->offset, e.text == "+" ? n : -n, &shift);
+    if (overflow || shift > kMaxShift || shift < -kMaxShift) {
+      diags.error(e.span, fmt::format("shift too large: at most {} steps either way", kMaxShift),
+                  "a shift moves by whole steps of the key (days for a date key), as in `day - 6`");
+      return std::nullopt;
+    }
+    base->offset = shift;
     return base;
   }
   diags.error(e.span, "expected a partition key, optionally shifted (`day - 1`)");
@@ -150,6 +157,13 @@ std::optional<MapTerm> check_map_term(const ast::Expr& e, const PartitionKeyDef&
       if (lo->offset > hi->offset) {
         diags.error(e.span, "the window is empty: its start is after its end",
                     "write the earlier end first, as in `day - 6 .. day`");
+        return std::nullopt;
+      }
+      if (hi->offset - lo->offset >= kMaxWindow) {  // both within ±kMaxShift: no overflow
+        diags.error(e.span,
+                    fmt::format("the window reads {} partitions, more than {}", hi->offset - lo->offset + 1,
+                                kMaxWindow),
+                    "read every partition with `*`, or a coarser input (month(day))");
         return std::nullopt;
       }
       if (!expect_type(e, out[lo->key].type, in_key, diags)) return std::nullopt;

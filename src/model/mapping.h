@@ -5,6 +5,12 @@
 
 namespace dbuild {
 
+/// The largest shift a mapping term may apply, in steps of its key (a million days is
+/// 2,700 years; a million hours, 114 years): beyond it a term is a typo, not a pipeline.
+inline constexpr int64_t kMaxShift = 1'000'000;
+/// The most partitions one window may read.
+inline constexpr int64_t kMaxWindow = 100'000;
+
 /// Converts one written mapping term to a MapTerm. `in_key` is the input key it selects.
 /// Returns nothing (and reports) when the term is invalid.
 std::optional<MapTerm> check_map_term(const ast::Expr& e, const PartitionKeyDef& in_key,

@@ -96,6 +96,7 @@ struct CheckDef {
   CheckKind kind = CheckKind::NotNull;
   std::string label;                 // user label or a generated description
   std::vector<std::string> columns;  // NotNull, Unique, AcceptedValues (first)
+  std::vector<Span> column_spans;    // where each of `columns` is written
   std::vector<std::string> values;   // AcceptedValues
   std::string op;                    // RowCount: == != < <= > >=
   int64_t count = 0;                 // RowCount

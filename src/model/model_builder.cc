@@ -1,16 +1,18 @@
 #include "model/model_builder.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
-#include <functional>
 #include <set>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
 
 #include "model/mapping.h"
+#include "model/path_template.h"
 #include "model/row_table.h"
 #include "model/sql_lexer.h"
+#include "model/template_functions.h"
 #include "model/template_text.h"
 
 namespace fs = std::filesystem;
@@ -94,18 +96,26 @@ class Attrs {
   std::set<std::string> used_;
 };
 
+/// A count or a size such as 64MB, in bytes; nothing when malformed or beyond int64.
 std::optional<uint64_t> parse_size(std::string_view t) {
-  uint64_t n = 0;
-  size_t i = 0;
-  for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) n = n * 10 + (t[i] - '0');
-  if (i == 0) return std::nullopt;
-  std::string_view unit = t.substr(i);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "KB") return n << 10;
-  if (unit == "MB") return n << 20;
-  if (unit == "GB") return n << 30;
-  if (unit == "TB") return n << 40;
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc() || end == t.data() || n < 0) return std::nullopt;
+  std::string_view unit(end, static_cast<size_t>(t.data() + t.size() - end));
+  static const std::pair<std::string_view, int> kUnits[] = {{"", 0}, {"B", 0}, {"KB", 10}, {"MB", 20},
+                                                            {"GB", 30}, {"TB", 40}};
+  for (const auto& [name, shift] : kUnits) {
+    if (unit != name) continue;
+    if (n > (INT64_MAX >> shift)) return std::nullopt;
+    return static_cast<uint64_t>(n) << shift;
+  }
   return std::nullopt;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 /// A declaration and where it came from.
@@ -393,6 +403,7 @@ class ModelBuilder {
       ds.keys.push_back({k.name, type.value_or(KeyType::String), k.name_span});
     }
     model_.by_name.emplace(ds.name, ds.id);
+    by_lower_name_.emplace(lower(ds.name), ds.id);
     model_.datasets.push_back(std::move(ds));
   }
 
@@ -439,26 +450,8 @@ class ModelBuilder {
   }
 
   void check_path_template(const ast::Attribute& a, const Dataset& ds) {
-    std::set<std::string> placeholders;
     const std::string& p = a.value.text;
-    for (size_t i = p.find('{'); i != std::string::npos; i = p.find('{', i + 1)) {
-      size_t close = p.find('}', i);
-      if (close == std::string::npos) {
-        diags_.error(a.value.span, "unclosed `{` in path template");
-        return;
-      }
-      std::string key = p.substr(i + 1, close - i - 1);
-      bool known = std::any_of(ds.keys.begin(), ds.keys.end(), [&](auto& k) { return k.name == key; });
-      if (!known)
-        diags_.error(a.value.span, fmt::format("placeholder `{{{}}}` is not a partition key", key),
-                     ds.keys.empty() ? fmt::format("declare it: partition {}: date", key)
-                                     : "placeholders name the source's partition keys");
-      placeholders.insert(key);
-    }
-    for (const auto& k : ds.keys)
-      if (!placeholders.count(k.name))
-        diags_.error(a.value.span, fmt::format("the path has no `{{{}}}` placeholder for key `{}`", k.name, k.name),
-                     "each file holds one partition, so its path names every key");
+    check_path_placeholders(p, a.value.span, ds.keys, "path", diags_);
     if (fs::path(p).is_absolute() || p.find("..") != std::string::npos)
       diags_.warning(a.value.span, "source paths are best kept inside the workspace");
   }
@@ -521,6 +514,8 @@ class ModelBuilder {
         diags_.error(b.command[0].span, "a command table needs an `output` path template",
                      "add output \"out/{day}.csv\": the files the command writes");
       else ds.output_template = b.output[0].value;
+      if (!b.output.empty())
+        check_path_placeholders(ds.output_template, b.output[0].span, ds.keys, "output", diags_);
       if (format) {
         if (auto f = resolve_format(format->value, b, ds.output_template)) ds.format = *f;
       }
@@ -573,20 +568,24 @@ class ModelBuilder {
 
   void build_group(const ast::NestedBlock& g, Dataset& ds) {
     Attrs a(g.attributes, diags_);
-    if (const auto* c = a.get("max_count")) {
-      auto n = parse_size(c->value.text);
-      if (c->value.kind != ast::Expr::Kind::Number || !n || *n == 0)
-        diags_.error(c->value.span, "max_count is a positive whole number");
+    const ast::Attribute* count = a.get("max_count");
+    const ast::Attribute* size = a.get("max_size");
+    if (count) {
+      auto n = parse_size(count->value.text);
+      if (count->value.kind != ast::Expr::Kind::Number || !n || *n == 0)
+        diags_.error(count->value.span, "max_count is a positive whole number", "at most 9223372036854775807");
       else ds.group_max_count = *n;
     }
-    if (const auto* s = a.get("max_size")) {
-      auto n = parse_size(s->value.text);
-      if (!n || *n == 0) diags_.error(s->value.span, "max_size is a size such as 64MB");
+    if (size) {
+      auto n = parse_size(size->value.text);
+      if (!n || *n == 0)
+        diags_.error(size->value.span, "max_size is a size such as 64MB",
+                     "a whole number of B, KB, MB, GB or TB, above 0 and at most 8191 PB (int64 bytes)");
       else ds.group_max_bytes = *n;
     }
-    if (!ds.group_max_count && !ds.group_max_bytes)
+    if (!count && !size)
       diags_.error(g.name_span, "a group needs max_count or max_size");
-    else
+    else if (ds.group_max_count || ds.group_max_bytes)
       diags_.warning(g.name_span, "grouping is not implemented yet: this table is built without it",
                      "the group settings are checked, and take effect in a later version");
     a.report_unknown("a group block", {"max_count", "max_size"});
@@ -627,11 +626,8 @@ class ModelBuilder {
     }
     for (const SqlTableRef& r : tables_read(ds.text)) {
       Span at = text_origin_.at(r.offset, r.length);
-      auto it = std::find_if(model_.datasets.begin(), model_.datasets.end(), [&](const Dataset& x) {
-        return std::equal(x.name.begin(), x.name.end(), r.name.begin(), r.name.end(),
-                          [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-      });
-      if (it == model_.datasets.end()) {
+      auto it = by_lower_name_.find(lower(r.name));
+      if (it == by_lower_name_.end()) {
         std::vector<std::string> names;
         for (const auto& x : model_.datasets) names.push_back(x.name);
         std::string guess = did_you_mean(r.name, names);
@@ -641,7 +637,7 @@ class ModelBuilder {
                                    : fmt::format("did you mean `{}`?", guess));
         continue;
       }
-      sql_refs_.push_back({it->id, at});
+      sql_refs_.push_back({it->second, at});
     }
   }
 
@@ -768,13 +764,48 @@ class ModelBuilder {
                                  : fmt::format("did you mean `{}`?", guess));
       return;
     }
+    if (e.kind == K::Binary && mentions_key(e, ds)) check_template_shift(e.children.back());
     if (e.kind == K::Call) {
-      static const std::set<std::string> kFns = {"month", "date", "year", "hour", "days_ago", "quote"};
-      if (!kFns.count(e.text))
+      if (!template_function(e.text))
         diags_.error(e.span, fmt::format("unknown template function `{}`", e.text),
-                     "template functions: month, date, year, hour");
+                     fmt::format("template functions: {}", template_function_names()));
+      else if (e.children.size() != 1)
+        diags_.error(e.span, fmt::format("{}() takes one argument, a date, month or hour key", e.text));
+      else
+        check_template_call_key(e, ds);
     }
     for (const auto& c : e.children) check_template_expr(c, ds);
+  }
+
+  /// A template function applied to a key needs a key of a type it takes (as the build does).
+  void check_template_call_key(const ast::Expr& call, const Dataset& ds) {
+    const ast::Expr& arg = call.children[0];
+    if (arg.kind != ast::Expr::Kind::Identifier) return;
+    auto key = std::find_if(ds.keys.begin(), ds.keys.end(), [&](auto& k) { return k.name == arg.text; });
+    if (key == ds.keys.end()) return;
+    bool hour_only = template_function(call.text) == TemplateFn::Hour;
+    bool ok = hour_only ? key->type == KeyType::Hour
+                        : key->type == KeyType::Date || key->type == KeyType::Month || key->type == KeyType::Hour;
+    if (!ok)
+      diags_.error(arg.span, fmt::format("{}() needs {} key, but `{}` is a {} key", call.text,
+                                         hour_only ? "an hour" : "a date, month or hour", key->name,
+                                         key_type_name(key->type)));
+  }
+
+  static bool mentions_key(const ast::Expr& e, const Dataset& ds) {
+    if (e.kind == ast::Expr::Kind::Identifier)
+      return std::any_of(ds.keys.begin(), ds.keys.end(), [&](auto& k) { return k.name == e.text; });
+    return std::any_of(e.children.begin(), e.children.end(), [&](auto& c) { return mentions_key(c, ds); });
+  }
+
+  /// Key arithmetic in a template (`day - 1`) shifts by a whole number of at most kMaxShift.
+  void check_template_shift(const ast::Expr& n) {
+    if (n.kind != ast::Expr::Kind::Number) return;
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
+    if (ec == std::errc() && end == n.text.data() + n.text.size() && v <= kMaxShift) return;
+    diags_.error(n.span, fmt::format("`{}` is not a shift of at most {} steps", n.text, kMaxShift),
+                 "key arithmetic moves by whole steps of the key, as in `day - 1`");
   }
 
   // ---- checks ----
@@ -798,7 +829,10 @@ class ModelBuilder {
         const auto& arg = e.children[i];
         bool value_arg = def.kind == CheckKind::AcceptedValues && i > 0;
         if (value_arg) def.values.push_back(arg.text);
-        else if (arg.kind == ast::Expr::Kind::Identifier) def.columns.push_back(arg.text);
+        else if (arg.kind == ast::Expr::Kind::Identifier) {
+          def.columns.push_back(arg.text);
+          def.column_spans.push_back(arg.span);
+        }
         else diags_.error(arg.span, "expected a column name");
       }
       if (def.columns.empty()) diags_.error(e.span, fmt::format("{}() needs at least one column", e.text));
@@ -810,7 +844,13 @@ class ModelBuilder {
                e.text != "*" && e.text != "/") {
       def.kind = CheckKind::RowCount;
       def.op = e.text;
-      def.count = std::stoll(e.children[1].text);
+      const std::string& n = e.children[1].text;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), def.count);
+      if (ec != std::errc() || end != n.data() + n.size()) {
+        diags_.error(e.children[1].span, fmt::format("`{}` is not a row count", n),
+                     "row_count compares with a whole number from 0 to 9223372036854775807");
+        return;
+      }
     } else {
       diags_.error(e.span, "unknown check",
                    "checks: not_null(col), unique(col, ...), accepted_values(col, \"a\", ...), "
@@ -889,25 +929,38 @@ class ModelBuilder {
   void order_datasets() {
     size_t n = model_.datasets.size();
     std::vector<int> state(n, 0);  // 0 new, 1 on stack, 2 done
-    std::vector<DatasetId> order, stack;
+    std::vector<DatasetId> order;
     bool cycle = false;
-    std::function<void(DatasetId)> visit = [&](DatasetId id) {
-      state[id] = 1;
-      stack.push_back(id);
-      for (const auto& in : model_.datasets[id].inputs) {
-        if (state[in.dataset] == 1) {
-          report_cycle(stack, in.dataset);
+    // Depth-first, with an explicit stack (a chain of tables may be long): each frame is a
+    // dataset and the index of its next input to visit.
+    std::vector<std::pair<DatasetId, size_t>> frames;
+    std::vector<DatasetId> stack;  // the datasets of `frames`, for printing a cycle
+    for (DatasetId root = 0; root < n; ++root) {
+      if (state[root] != 0) continue;
+      state[root] = 1;
+      frames.push_back({root, 0});
+      stack.push_back(root);
+      while (!frames.empty()) {
+        auto& [id, next] = frames.back();
+        const auto& inputs = model_.datasets[id].inputs;
+        if (next == inputs.size()) {
+          state[id] = 2;
+          order.push_back(id);
+          frames.pop_back();
+          stack.pop_back();
+          continue;
+        }
+        DatasetId in = inputs[next++].dataset;
+        if (state[in] == 1) {
+          report_cycle(stack, in);
           cycle = true;
-        } else if (state[in.dataset] == 0) {
-          visit(in.dataset);
+        } else if (state[in] == 0) {
+          state[in] = 1;
+          frames.push_back({in, 0});
+          stack.push_back(in);
         }
       }
-      stack.pop_back();
-      state[id] = 2;
-      order.push_back(id);
-    };
-    for (DatasetId id = 0; id < n; ++id)
-      if (state[id] == 0) visit(id);
+    }
     if (cycle) return;
     std::vector<DatasetId> new_id(n);
     for (size_t i = 0; i < n; ++i) new_id[order[i]] = static_cast<DatasetId>(i);
@@ -944,6 +997,7 @@ class ModelBuilder {
   std::vector<std::pair<DatasetId, Span>> sql_refs_;
   std::set<DatasetId> bad_keys_;   // datasets with an unknown key type: mappings not checked
   std::set<DatasetId> attempted_;  // inputs of the current table, valid or not
+  std::map<std::string, DatasetId> by_lower_name_;  // lower-cased names: SQL names ignore case
 };
 
 }  // namespace

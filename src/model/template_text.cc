@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "syntax/nesting.h"
+
 namespace dbuild {
 
 Span TextOrigin::at(uint32_t offset, uint32_t length) const {
@@ -64,7 +66,17 @@ class ExprParser {
   }
 
   std::optional<ast::Expr> term() {
+    // Every level of nesting (parentheses, unary minus, call arguments) passes here.
+    struct Level {
+      int& depth;
+      explicit Level(int& d) : depth(d) { ++depth; }
+      ~Level() { --depth; }
+    } level(depth_);
     skip_space();
+    if (depth_ > kMaxNesting)
+      return fail(fmt::format("template nested too deeply (more than {} levels)", kMaxNesting));
+    if (++terms_ > kMaxExprDepth)
+      return fail(fmt::format("template too long (more than {} terms)", kMaxExprDepth));
     if (pos_ >= src_.size()) return fail("empty template: expected a name or a value");
     size_t start = pos_;
     char c = src_[pos_];
@@ -143,6 +155,8 @@ class ExprParser {
   uint32_t base_;
   Diagnostics& diags_;
   size_t pos_ = 0;
+  int depth_ = 0;  // levels of term() on the stack
+  int terms_ = 0;  // term() calls so far: bounds the size, hence the depth, of the tree
   bool failed_ = false;
 };
 

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <tree_sitter/api.h>
 
+#include "syntax/nesting.h"
+
 namespace dbuild {
 namespace {
 
@@ -55,28 +57,41 @@ class Builder {
   }
 
   // ---- syntax errors ----
-  void report_errors(TSNode node) {
-    if (!ts_node_has_error(node)) return;
-    if (ts_node_is_missing(node)) {
-      const char* type = ts_node_type(node);
-      std::string what = ts_node_is_named(node) ? std::string(type) : fmt::format("`{}`", type);
-      Span s = span(node);
-      s.end = s.begin;
-      diags_.error(s, fmt::format("syntax error: missing {}", what), missing_hint(type));
-      return;
-    }
-    if (is(node, "ERROR")) {
-      if (auto usage = clause_usage(node)) {
-        diags_.error(span(node), fmt::format("syntax error: malformed `{}` {}", usage->keyword, usage->what),
-                     usage->hint);
-      } else {
-        diags_.error(span(node), fmt::format("syntax error: unexpected {}", describe_error(node)),
-                     error_hint(node));
+  /// Reports every ERROR and MISSING node, outermost first. Iterative: the tree may be deep.
+  void report_errors(TSNode root) {
+    std::vector<TSNode> stack = {root};
+    while (!stack.empty()) {
+      TSNode node = stack.back();
+      stack.pop_back();
+      if (!ts_node_has_error(node)) continue;
+      if (ts_node_is_missing(node)) {
+        report_missing(node);
+        continue;
       }
-      return;
+      if (is(node, "ERROR")) {
+        report_error_node(node);
+        continue;
+      }
+      for (uint32_t i = ts_node_child_count(node); i-- > 0;) stack.push_back(ts_node_child(node, i));
     }
-    uint32_t n = ts_node_child_count(node);
-    for (uint32_t i = 0; i < n; ++i) report_errors(ts_node_child(node, i));
+  }
+
+  void report_missing(TSNode node) {
+    const char* type = ts_node_type(node);
+    std::string what = ts_node_is_named(node) ? std::string(type) : fmt::format("`{}`", type);
+    Span s = span(node);
+    s.end = s.begin;
+    diags_.error(s, fmt::format("syntax error: missing {}", what), missing_hint(type));
+  }
+
+  void report_error_node(TSNode node) {
+    if (auto usage = clause_usage(node)) {
+      diags_.error(span(node), fmt::format("syntax error: malformed `{}` {}", usage->keyword, usage->what),
+                   usage->hint);
+    } else {
+      diags_.error(span(node), fmt::format("syntax error: unexpected {}", describe_error(node)),
+                   error_hint(node));
+    }
   }
 
   std::string describe_error(TSNode node) const {
@@ -182,9 +197,29 @@ class Builder {
   }
 
   // ---- expressions ----
+  /// Counts the levels of expr() on the stack.
+  class DepthGuard {
+   public:
+    explicit DepthGuard(int& depth) : depth_(depth) { ++depth_; }
+    ~DepthGuard() { --depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+
+   private:
+    int& depth_;
+  };
+
   Expr expr(TSNode node) const {
+    DepthGuard guard(expr_depth_);
     Expr e;
     e.span = span(node);
+    if (expr_depth_ > kMaxExprDepth) {
+      if (!too_deep_)
+        diags_.error(e.span, fmt::format("expression nested too deeply (more than {} levels)", kMaxExprDepth),
+                     "split it up: rule files hold short expressions");
+      too_deep_ = true;
+      return e;  // an identifier with no name, like an error node
+    }
     const char* type = ts_node_type(node);
     if (std::strcmp(type, "identifier") == 0) {
       e.kind = Expr::Kind::Identifier;
@@ -395,6 +430,7 @@ class Builder {
     using Kind = ast::Declaration::Kind;
     ast::Declaration d;
     d.span = span(node);
+    too_deep_ = false;
     d.has_syntax_error = ts_node_has_error(node);
     const char* type = ts_node_type(node);
     struct { const char* type; Kind kind; } kinds[] = {
@@ -429,6 +465,7 @@ class Builder {
       if (!ts_node_is_null(body)) d.body = block(body);
     }
     if (d.kind != Kind::Import && d.kind != Kind::Workspace && d.name.empty()) return std::nullopt;
+    d.has_syntax_error = d.has_syntax_error || too_deep_;
     return d;
   }
 
@@ -436,6 +473,8 @@ class Builder {
   FileId file_;
   std::string_view src_;
   Diagnostics& diags_;
+  mutable int expr_depth_ = 0;     // levels of expr() on the stack
+  mutable bool too_deep_ = false;  // the current declaration has a too deep expression
 };
 
 struct ParserDeleter {
@@ -464,6 +503,13 @@ ast::File parse_rules(const SourceFiles& files, FileId file, Diagnostics& diags)
   std::unique_ptr<TSParser, ParserDeleter> parser(ts_parser_new());
   ts_parser_set_language(parser.get(), tree_sitter_dbuild());
   std::string_view src = files.text(file);
+  // Brackets nested beyond any real rule file are refused before tree-sitter sees them.
+  if (auto at = first_too_deep(src)) {
+    diags.error(Span{file, *at, *at + 1},
+                fmt::format("brackets nested too deeply (more than {} levels)", kMaxNesting),
+                "rule files need only a few levels of (), [] and {}; the file was not read further");
+    return ast::File{file, {}};
+  }
   std::unique_ptr<TSTree, TreeDeleter> tree(
       ts_parser_parse_string(parser.get(), nullptr, src.data(), static_cast<uint32_t>(src.size())));
   if (!tree) {
