@@ -273,13 +273,16 @@ void run_differential(const std::set<EditKind>& default_edits, long default_pipe
   REQUIRE_MESSAGE(!edits.empty(), "DBUILD_DIFF_EDITS names no edit kind");
   MESSAGE("differential: seed ", seed, ", ", pipelines, " pipelines of ", steps, " steps, edits ", names(edits));
   Totals totals;
+  long diverged = 0;
   for (long i = 0; i < pipelines; ++i) {
     std::string divergence = run_pipeline(seed + static_cast<uint64_t>(i), static_cast<int>(steps), edits, totals);
+    if (divergence.empty()) continue;
+    ++diverged;  // a pipeline stops at its first divergence; the next pipeline goes on
     INFO(divergence);
-    REQUIRE(divergence.empty());
+    CHECK(divergence.empty());
   }
-  MESSAGE("differential: ", totals.steps, " steps checked, ", totals.ran, " actions run of ", totals.partitions,
-          " partitions, no divergence");
+  MESSAGE("differential: seed ", seed, ": ", totals.steps, " steps checked, ", totals.ran, " actions run of ",
+          totals.partitions, " partitions, ", diverged, " of ", pipelines, " pipelines diverged");
 }
 
 std::set<EditKind> every_edit_but(std::set<EditKind> left_out) {
