@@ -38,11 +38,13 @@ std::string sorted_rows(const std::string& text, bool header) {
 
 bool is_source(Kind k) { return k != Kind::SqlTable && k != Kind::CommandTable; }
 
-std::string mapping_text(Mapping m) {
-  switch (m) {
+std::string offset_text(int back) { return back == 0 ? "day" : "day - " + std::to_string(back); }
+
+std::string mapping_text(const Input& in) {
+  switch (in.mapping) {
     case Mapping::Identity: return "[day]";
-    case Mapping::Shift: return "[day - 1]";
-    case Mapping::Window: return "[day - 2 .. day]";
+    case Mapping::Shift: return "[" + offset_text(in.lo) + "]";
+    case Mapping::Window: return "[" + offset_text(in.lo) + " .. " + offset_text(in.hi) + "]";
     case Mapping::MonthOfDay: return "[month(day)]";
     case Mapping::All: return "[*]";
     case Mapping::Whole: return "";
@@ -161,7 +163,13 @@ void World::add_table(bool command) {
   if (t.partitioned) {
     const Mapping primary[] = {Mapping::Identity, Mapping::Shift, Mapping::Window};
     int first = day_inputs[pick(static_cast<int>(day_inputs.size()))];
-    t.inputs.push_back({first, primary[pick(3)]});
+    Input in{first, primary[pick(3)]};
+    if (in.mapping == Mapping::Shift) in.lo = in.hi = 1 + pick(2);
+    if (in.mapping == Mapping::Window) {
+      in.hi = pick(2);
+      in.lo = in.hi + 1 + pick(3);
+    }
+    t.inputs.push_back(in);
     if (pick(2) == 0) {  // a second input that does not decide the partitions, or also does
       int choice = pick(4);
       if (!command && choice == 0 && !whole_inputs.empty())
@@ -225,9 +233,9 @@ std::string World::command_text(const Dataset& ds) const {
     std::string dir = d.kind == Kind::DayLines ? "data/" + d.name + "/" : "out/" + d.name + "/";
     switch (in.mapping) {
       case Mapping::Identity: files += " " + dir + "{{ day }}.txt"; break;
-      case Mapping::Shift: files += " " + dir + "{{ day - 1 }}.txt"; break;
+      case Mapping::Shift: files += " " + dir + "{{ " + offset_text(in.lo) + " }}.txt"; break;
       case Mapping::Window:
-        files += " " + dir + "{{ day - 2 }}.txt " + dir + "{{ day - 1 }}.txt " + dir + "{{ day }}.txt";
+        for (int back = in.lo; back >= in.hi; --back) files += " " + dir + "{{ " + offset_text(back) + " }}.txt";
         break;
       default: files += " " + dir + "*.txt"; break;
     }
@@ -242,10 +250,12 @@ std::string World::rule_text(const Dataset& ds) const {
   std::string out;
   for (int i = 0; i < ds.cosmetic; ++i) out += "# note " + std::to_string(i) + "\n";
   out += "table " + ds.name + " {\n";
-  if (ds.partitioned) out += "  partition day: date\n";
-  out += "  input ";
+  // Revisions 3, 7...: two statements on one line (whitespace carries no meaning).
+  if (ds.partitioned) out += ds.cosmetic % 4 == 3 ? "  partition day: date  " : "  partition day: date\n  ";
+  else out += "  ";
+  out += "input ";
   for (size_t i = 0; i < ds.inputs.size(); ++i)
-    out += (i ? ", " : "") + datasets_[ds.inputs[i].dataset].name + mapping_text(ds.inputs[i].mapping);
+    out += (i ? ", " : "") + datasets_[ds.inputs[i].dataset].name + mapping_text(ds.inputs[i]);
   out += "\n";
   if (ds.kind == Kind::SqlTable) {
     out += "  sql \"\"\"\n" + sql_text(ds) + "  \"\"\"\n";
@@ -268,7 +278,7 @@ std::string World::describe() const {
   for (const auto& ds : datasets_) {
     if (is_source(ds.kind)) continue;
     out += ds.name + (ds.partitioned ? "(day)" : "()") + " <-";
-    for (const auto& in : ds.inputs) out += " " + datasets_[in.dataset].name + mapping_text(in.mapping);
+    for (const auto& in : ds.inputs) out += " " + datasets_[in.dataset].name + mapping_text(in);
     out += "; ";
   }
   return out;
@@ -311,7 +321,8 @@ std::vector<std::string> World::partitions(int d) const {
       if (in.mapping == Mapping::MonthOfDay) {
         if (p == kMonth) for (int x = 0; x < 31; ++x) from.insert(x);
       } else {
-        from.insert(day_number(p) + (in.mapping == Mapping::Shift ? 1 : 0));
+        // An input day d is read by the output days whose newest read day is d.
+        from.insert(day_number(p) + (in.mapping == Mapping::Identity ? 0 : in.hi));
       }
     }
     if (!days) days = from;
@@ -336,8 +347,8 @@ std::set<std::string> World::inputs_of(const Dataset& ds, const std::string& par
     if (!all) {
       int day = day_number(part);
       if (in.mapping == Mapping::Identity) wanted = {day_text(day)};
-      if (in.mapping == Mapping::Shift) wanted = {day_text(day - 1)};
-      if (in.mapping == Mapping::Window) wanted = {day_text(day - 2), day_text(day - 1), day_text(day)};
+      if (in.mapping == Mapping::Shift || in.mapping == Mapping::Window)
+        for (int back = in.lo; back >= in.hi; --back) wanted.insert(day_text(day - back));
       if (in.mapping == Mapping::MonthOfDay) wanted = {kMonth};
     }
     for (const auto& p : parts)
@@ -350,7 +361,7 @@ std::string World::definition(const Dataset& ds) const {
   std::string out = std::to_string(static_cast<int>(ds.kind)) + "/" + std::to_string(ds.variant);
   if (ds.uses_var) out += "/threshold=" + std::to_string(threshold_);
   for (const auto& in : ds.inputs)
-    out += "/" + datasets_[in.dataset].name + mapping_text(in.mapping);
+    out += "/" + datasets_[in.dataset].name + mapping_text(in);
   return out;
 }
 

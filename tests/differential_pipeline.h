@@ -20,8 +20,8 @@ namespace dbuild::difftest {
 /// How an output partition `day` reads an input (docs/language.md §10).
 enum class Mapping {
   Identity,    // input[day]
-  Shift,       // input[day - 1]
-  Window,      // input[day - 2 .. day]
+  Shift,       // input[day - 1], input[day - 2]
+  Window,      // input[day - 2 .. day], input[day - 3 .. day - 1]...
   MonthOfDay,  // input[month(day)] (a monthly input)
   All,         // input[*]
   Whole,       // the input or the output is unpartitioned: every partition
@@ -34,6 +34,8 @@ enum class Kind { DayCsv, DayLines, MonthCsv, Lookup, SqlTable, CommandTable };
 struct Input {
   int dataset = 0;  // index into World::datasets, always smaller than the reader's
   Mapping mapping = Mapping::Identity;
+  int lo = 0;       // Shift: input[day - lo]; Window: input[day - lo .. day - hi]
+  int hi = 0;
 };
 
 /// A source or a table of the generated pipeline.

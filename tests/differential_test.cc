@@ -1,8 +1,8 @@
 // Differential tester (docs/reliability.md): random pipelines (differential_pipeline.h) go
 // through random edits; after every step the incremental build must leave the same warehouse
 // and command outputs as a from-scratch build of the same state, must run exactly the
-// partitions the independent reference model says are stale, and a second build must run
-// nothing.
+// partitions the independent reference model says are stale, a second build must run
+// nothing, and `dbuild verify` must pass.
 //
 //   DBUILD_DIFF_SEED=7 DBUILD_DIFF_PIPELINES=50 DBUILD_DIFF_STEPS=40
 //       ./build/dbuild_tests -tc='differential: incremental*'
@@ -258,6 +258,8 @@ std::string run_pipeline(uint64_t seed, int steps, const std::set<EditKind>& edi
     BuildRun again = run_build(inc, w.var_args());
     if (!again.ran.empty() || again.exit_code != 0)
       return where + "a second build was not a no-op, it ran" + set_text(again.ran) + " " + again.problem;
+    auto verify = testing::run_command("cd " + inc + " && " + testing::dbuild_binary() + " verify " + w.var_args());
+    if (verify.exit_code != 0) return where + "dbuild verify failed: " + verify.output;
     before = std::move(after);
   }
   return "";
