@@ -153,7 +153,7 @@ void World::add_table(bool command) {
   std::vector<int> day_inputs, whole_inputs;
   for (int d = 0; d < id; ++d) {
     const Dataset& in = datasets_[d];
-    bool readable = command ? (in.kind == Kind::DayLines || in.kind == Kind::CommandTable)
+    bool readable = command ? (in.kind == Kind::DayLines || in.kind == Kind::CommandTable || in.kind == Kind::SqlTable)
                             : (in.kind != Kind::CommandTable && in.kind != Kind::MonthCsv);
     if (!readable) continue;
     if (in.partitioned) day_inputs.push_back(d);
@@ -172,7 +172,7 @@ void World::add_table(bool command) {
     t.inputs.push_back(in);
     if (pick(2) == 0) {  // a second input that does not decide the partitions, or also does
       int choice = pick(4);
-      if (!command && choice == 0 && !whole_inputs.empty())
+      if (choice == 0 && !whole_inputs.empty())
         t.inputs.push_back({whole_inputs[pick(static_cast<int>(whole_inputs.size()))], Mapping::Whole});
       else if (!command && choice == 1)
         t.inputs.push_back({2, Mapping::MonthOfDay});
@@ -227,9 +227,20 @@ std::string World::sql_text(const Dataset& ds) const {
 }
 
 std::string World::command_text(const Dataset& ds) const {
-  std::string files;
+  std::string files, queries;
   for (const auto& in : ds.inputs) {
     const Dataset& d = datasets_[in.dataset];
+    if (d.kind == Kind::SqlTable) {  // read from the warehouse, the partitions of the mapping
+      std::string where;
+      if (in.mapping == Mapping::Identity) where = " WHERE day = '$d'";
+      if (in.mapping == Mapping::Shift) where = " WHERE day = date('$d', '-" + std::to_string(in.lo) + " days')";
+      if (in.mapping == Mapping::Window)
+        where = " WHERE day BETWEEN date('$d', '-" + std::to_string(in.lo) + " days') AND date('$d', '-" +
+                std::to_string(in.hi) + " days')";
+      queries += " sqlite3 -cmd '.timeout 10000' \"$DBUILD_WAREHOUSE\" \"SELECT k || ',' || v FROM " + d.name +
+                 where + " ORDER BY 1\" 2>/dev/null;";
+      continue;
+    }
     std::string dir = d.kind == Kind::DayLines ? "data/" + d.name + "/" : "out/" + d.name + "/";
     switch (in.mapping) {
       case Mapping::Identity: files += " " + dir + "{{ day }}.txt"; break;
@@ -241,7 +252,9 @@ std::string World::command_text(const Dataset& ds) const {
     }
   }
   static const char* kTransform[] = {"cat", "sort", "sort -r", "tr a-e A-E"};
-  std::string out = "    { cat" + files + " 2>/dev/null; true; } | " + kTransform[ds.variant];
+  std::string out = "    d={{ day }}; {";
+  if (!files.empty()) out += " cat" + files + " 2>/dev/null;";
+  out += queries + " true; } | " + kTransform[ds.variant];
   if (ds.uses_var) out += " | head -n {{ threshold }}";
   return out + " > {{ output }}\n";
 }

@@ -7,7 +7,8 @@
 //   DBUILD_DIFF_SEED=7 DBUILD_DIFF_PIPELINES=50 DBUILD_DIFF_STEPS=40
 //       ./build/dbuild_tests -tc='differential: incremental*'
 //
-// DBUILD_DIFF_EDITS=all (or a comma list of edit kinds, see edit_kind_name) picks the edits.
+// DBUILD_DIFF_EDITS=all (or a comma list of edit kinds, see edit_kind_name) picks the edits;
+// DBUILD_DIFF_KEEP=DIR keeps each pipeline's incremental workspace in DIR/seed-N.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -207,11 +208,27 @@ struct Totals {
   long partitions = 0;  // partitions of the states checked
 };
 
+/// The directory where the last pipeline's incremental workspace is kept (for DBUILD_DIFF_KEEP).
+std::string& last_workspace() {
+  static std::string dir;
+  return dir;
+}
+
 /// Runs `steps` random edits on the pipeline of `seed`; returns the first divergence ("" if none).
 std::string run_pipeline(uint64_t seed, int steps, const std::set<EditKind>& edits, Totals& totals) {
   World w(seed);
+  static testing::TempDir kept;  // the last pipeline's workspace outlives its run
   testing::TempDir root;
   std::string inc = root / "inc";
+  last_workspace() = kept / "inc";
+  struct Keep {  // copies the workspace out when the pipeline ends, however it ends
+    std::string from, to;
+    ~Keep() {
+      std::error_code ec;
+      fs::remove_all(to, ec);
+      fs::copy(from, to, fs::copy_options::recursive, ec);
+    }
+  } keep{inc, last_workspace()};
   write_all(inc, w);
   difftest::Snapshot before;
   std::string header = "seed " + std::to_string(seed) + ", pipeline: " + w.describe() + "\n";
@@ -278,6 +295,9 @@ void run_differential(const std::set<EditKind>& default_edits, long default_pipe
   long diverged = 0;
   for (long i = 0; i < pipelines; ++i) {
     std::string divergence = run_pipeline(seed + static_cast<uint64_t>(i), static_cast<int>(steps), edits, totals);
+    if (const char* keep = std::getenv("DBUILD_DIFF_KEEP"); keep && *keep)
+      fs::copy(last_workspace(), std::string(keep) + "/seed-" + std::to_string(seed + i),
+               fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     if (divergence.empty()) continue;
     ++diverged;  // a pipeline stops at its first divergence; the next pipeline goes on
     INFO(divergence);
