@@ -208,27 +208,38 @@ struct Totals {
   long partitions = 0;  // partitions of the states checked
 };
 
-/// The directory where the last pipeline's incremental workspace is kept (for DBUILD_DIFF_KEEP).
-std::string& last_workspace() {
-  static std::string dir;
-  return dir;
+/// The difference between the actions a build ran and the reference's minimal set ("" if none).
+std::string compare_runs(const std::set<std::string>& ran, const std::set<std::string>& expected,
+                         const difftest::Snapshot& before, const difftest::Snapshot& after) {
+  std::set<std::string> missing, extra;
+  std::set_difference(expected.begin(), expected.end(), ran.begin(), ran.end(), std::inserter(missing, missing.end()));
+  std::set_difference(ran.begin(), ran.end(), expected.begin(), expected.end(), std::inserter(extra, extra.end()));
+  if (missing.empty() && extra.empty()) return "";
+  std::string out = "the actions run differ from the reference's minimal set\n  expected:" + set_text(expected) +
+                    "\n  ran:     " + set_text(ran) + "\n  not run but stale:" + set_text(missing) +
+                    "\n  run but not stale:" + set_text(extra) + "\n  reference:\n";
+  int shown = 0;
+  for (const auto& k : missing) if (shown++ < 6) out += explain(k, before, after);
+  for (const auto& k : extra) if (shown++ < 12) out += explain(k, before, after);
+  return out;
 }
 
 /// Runs `steps` random edits on the pipeline of `seed`; returns the first divergence ("" if none).
-std::string run_pipeline(uint64_t seed, int steps, const std::set<EditKind>& edits, Totals& totals) {
+/// With `keep_dir`, the incremental workspace is copied to keep_dir/seed-N at the end.
+std::string run_pipeline(uint64_t seed, int steps, const std::set<EditKind>& edits, Totals& totals,
+                         const std::string& keep_dir) {
   World w(seed);
-  static testing::TempDir kept;  // the last pipeline's workspace outlives its run
   testing::TempDir root;
   std::string inc = root / "inc";
-  last_workspace() = kept / "inc";
   struct Keep {  // copies the workspace out when the pipeline ends, however it ends
     std::string from, to;
     ~Keep() {
       std::error_code ec;
+      if (to.empty()) return;
       fs::remove_all(to, ec);
       fs::copy(from, to, fs::copy_options::recursive, ec);
     }
-  } keep{inc, last_workspace()};
+  } keep{inc, keep_dir.empty() ? "" : keep_dir + "/seed-" + std::to_string(seed)};
   write_all(inc, w);
   difftest::Snapshot before;
   std::string header = "seed " + std::to_string(seed) + ", pipeline: " + w.describe() + "\n";
@@ -255,18 +266,8 @@ std::string run_pipeline(uint64_t seed, int steps, const std::set<EditKind>& edi
     if (want != have) return where + "the warehouse or outputs differ from a clean build, " + first_difference(have, want);
     difftest::Snapshot after = reference_snapshot(w, clean);
     fs::remove_all(clean);
-    std::set<std::string> expected = w.expected_runs(before, after), missing, extra;
-    std::set_difference(expected.begin(), expected.end(), got.ran.begin(), got.ran.end(), std::inserter(missing, missing.end()));
-    std::set_difference(got.ran.begin(), got.ran.end(), expected.begin(), expected.end(), std::inserter(extra, extra.end()));
-    if (!missing.empty() || !extra.empty()) {
-      std::string detail = where + "the actions run differ from the reference's minimal set\n  expected:" +
-                           set_text(expected) + "\n  ran:     " + set_text(got.ran) + "\n  not run but stale:" +
-                           set_text(missing) + "\n  run but not stale:" + set_text(extra) + "\n  reference:\n";
-      int shown = 0;
-      for (const auto& k : missing) if (shown++ < 6) detail += explain(k, before, after);
-      for (const auto& k : extra) if (shown++ < 12) detail += explain(k, before, after);
-      return detail;
-    }
+    std::string runs = compare_runs(got.ran, w.expected_runs(before, after), before, after);
+    if (!runs.empty()) return where + runs;
     if (step > 0) {
       ++totals.steps;
       totals.ran += static_cast<long>(got.ran.size());
@@ -289,15 +290,15 @@ void run_differential(const std::set<EditKind>& default_edits, long default_pipe
   long pipelines = env_number("DBUILD_DIFF_PIPELINES", default_pipelines);
   long steps = env_number("DBUILD_DIFF_STEPS", default_steps);
   std::set<EditKind> edits = env_edits(default_edits);
+  const char* keep = std::getenv("DBUILD_DIFF_KEEP");
+  std::string keep_dir = keep ? keep : "";
   REQUIRE_MESSAGE(!edits.empty(), "DBUILD_DIFF_EDITS names no edit kind");
   MESSAGE("differential: seed ", seed, ", ", pipelines, " pipelines of ", steps, " steps, edits ", names(edits));
   Totals totals;
   long diverged = 0;
   for (long i = 0; i < pipelines; ++i) {
-    std::string divergence = run_pipeline(seed + static_cast<uint64_t>(i), static_cast<int>(steps), edits, totals);
-    if (const char* keep = std::getenv("DBUILD_DIFF_KEEP"); keep && *keep)
-      fs::copy(last_workspace(), std::string(keep) + "/seed-" + std::to_string(seed + i),
-               fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    std::string divergence =
+        run_pipeline(seed + static_cast<uint64_t>(i), static_cast<int>(steps), edits, totals, keep_dir);
     if (divergence.empty()) continue;
     ++diverged;  // a pipeline stops at its first divergence; the next pipeline goes on
     INFO(divergence);
