@@ -431,98 +431,102 @@ std::set<std::string> World::expected_runs(const Snapshot& before, const Snapsho
 
 // ---- Edits ----
 
+std::optional<std::string> World::edit_file(EditKind kind, const std::string& path, std::vector<std::string>& changed,
+                                            std::vector<std::string>& deleted) {
+  std::string& text = files_[path];
+  bool lines_file = path.size() > 4 && path.substr(path.size() - 4) == ".txt";
+  switch (kind) {
+    case EditKind::Content: {
+      std::string next = lines_file ? random_lines() : random_csv(path == "data/lk.csv");
+      if (next == text) return std::nullopt;
+      text = next;
+      changed.push_back(path);
+      return "content of " + path;
+    }
+    case EditKind::Touch:
+      changed.push_back(path);
+      return "touch " + path;
+    case EditKind::ReorderCsv:
+    case EditKind::ReorderLines: {
+      if (lines_file != (kind == EditKind::ReorderLines)) return std::nullopt;
+      auto lines = split_lines(text);
+      std::string header;
+      if (!lines_file) {
+        header = lines.front() + "\n";
+        lines.erase(lines.begin());
+      }
+      std::string next = text;
+      for (int i = 0; i < 5 && next == text; ++i) {
+        std::shuffle(lines.begin(), lines.end(), rng_);
+        next = header + join_lines(lines);
+      }
+      if (next == text) return std::nullopt;
+      text = next;
+      changed.push_back(path);
+      return "reorder lines of " + path;
+    }
+    case EditKind::Delete: {
+      bool day_file = path.rfind("data/a/", 0) == 0 || path.rfind("data/b/", 0) == 0;
+      if (!day_file) return std::nullopt;
+      std::string dir = path.substr(0, 7);
+      int left = 0;
+      for (const auto& [p, t] : files_) left += p.rfind(dir, 0) == 0;
+      if (left <= 2) return std::nullopt;  // keep two files of each daily source
+      files_.erase(path);
+      deleted.push_back(path);
+      return "delete " + path;
+    }
+    case EditKind::Add: {
+      int src = pick(2);
+      std::string p = source_path(datasets_[src], day_text(pick(12)));
+      if (files_.count(p)) return std::nullopt;
+      files_[p] = src == 0 ? random_csv(false) : random_lines();
+      changed.push_back(p);
+      return "add " + p;
+    }
+    default: return std::nullopt;
+  }
+}
+
+std::optional<std::string> World::edit_rules(EditKind kind, std::vector<std::string>& changed) {
+  std::vector<int> tables;
+  for (int d = 0; d < static_cast<int>(datasets_.size()); ++d)
+    if (!is_source(datasets_[d].kind)) tables.push_back(d);
+  if (kind == EditKind::Var) {
+    int next = kThresholds[pick(4)];
+    if (next == threshold_) return std::nullopt;
+    threshold_ = next;  // nothing on disk changes: the builds take the new --var
+    return "var threshold=" + std::to_string(threshold_);
+  }
+  Dataset& t = datasets_[tables[pick(static_cast<int>(tables.size()))]];
+  std::string what;
+  if (kind == EditKind::Cosmetic) {
+    ++t.cosmetic;
+    what = "reformat " + t.name + " (revision " + std::to_string(t.cosmetic) + ")";
+  } else if (pick(10) < 3) {
+    t.uses_var = !t.uses_var;
+    what = "query of " + t.name + ": " + (t.uses_var ? "now uses threshold" : "no longer uses threshold");
+  } else {
+    t.variant = (t.variant + 1 + pick(3)) % 4;
+    what = "query of " + t.name + ": variant " + std::to_string(t.variant);
+  }
+  files_["rules/" + t.name + ".dbuild"] = rule_text(t);
+  changed.push_back("rules/" + t.name + ".dbuild");
+  return what;
+}
+
 std::string World::edit(const std::set<EditKind>& enabled, std::vector<std::string>& changed,
                         std::vector<std::string>& deleted) {
   std::vector<EditKind> kinds(enabled.begin(), enabled.end());
   std::vector<std::string> sources;  // data files
   for (const auto& [path, text] : files_)
     if (path.rfind("data/", 0) == 0) sources.push_back(path);
-  std::vector<int> tables;
-  for (int d = 0; d < static_cast<int>(datasets_.size()); ++d)
-    if (!is_source(datasets_[d].kind)) tables.push_back(d);
   for (int attempt = 0; attempt < 100; ++attempt) {
     EditKind kind = kinds[pick(static_cast<int>(kinds.size()))];
     std::string path = sources[pick(static_cast<int>(sources.size()))];
-    std::string& text = files_[path];
-    bool lines_file = path.size() > 4 && path.substr(path.size() - 4) == ".txt";
-    switch (kind) {
-      case EditKind::Content: {
-        std::string next = lines_file ? random_lines() : random_csv(path == "data/lk.csv");
-        if (next == text) continue;
-        text = next;
-        changed.push_back(path);
-        return "content of " + path;
-      }
-      case EditKind::Touch:
-        changed.push_back(path);
-        return "touch " + path;
-      case EditKind::ReorderCsv:
-      case EditKind::ReorderLines: {
-        if (lines_file != (kind == EditKind::ReorderLines)) continue;
-        auto lines = split_lines(text);
-        std::string header;
-        if (!lines_file) {
-          header = lines.front() + "\n";
-          lines.erase(lines.begin());
-        }
-        std::string next = text;
-        for (int i = 0; i < 5 && next == text; ++i) {
-          std::shuffle(lines.begin(), lines.end(), rng_);
-          next = header + join_lines(lines);
-        }
-        if (next == text) continue;
-        text = next;
-        changed.push_back(path);
-        return "reorder lines of " + path;
-      }
-      case EditKind::Query: {
-        Dataset& t = datasets_[tables[pick(static_cast<int>(tables.size()))]];
-        std::string what;
-        if (pick(10) < 3) {
-          t.uses_var = !t.uses_var;
-          what = t.uses_var ? "now uses threshold" : "no longer uses threshold";
-        } else {
-          t.variant = (t.variant + 1 + pick(3)) % 4;
-          what = "variant " + std::to_string(t.variant);
-        }
-        files_["rules/" + t.name + ".dbuild"] = rule_text(t);
-        changed.push_back("rules/" + t.name + ".dbuild");
-        return "query of " + t.name + ": " + what;
-      }
-      case EditKind::Cosmetic: {
-        Dataset& t = datasets_[tables[pick(static_cast<int>(tables.size()))]];
-        ++t.cosmetic;
-        files_["rules/" + t.name + ".dbuild"] = rule_text(t);
-        changed.push_back("rules/" + t.name + ".dbuild");
-        return "reformat " + t.name + " (revision " + std::to_string(t.cosmetic) + ")";
-      }
-      case EditKind::Var: {
-        int next = kThresholds[pick(4)];
-        if (next == threshold_) continue;
-        threshold_ = next;  // nothing on disk changes: the builds take the new --var
-        return "var threshold=" + std::to_string(threshold_);
-      }
-      case EditKind::Delete: {
-        bool day_file = path.rfind("data/a/", 0) == 0 || path.rfind("data/b/", 0) == 0;
-        if (!day_file) continue;
-        std::string dir = path.substr(0, 7);
-        int left = 0;
-        for (const auto& s : sources) left += s.rfind(dir, 0) == 0;
-        if (left <= 2) continue;
-        files_.erase(path);
-        deleted.push_back(path);
-        return "delete " + path;
-      }
-      case EditKind::Add: {
-        int src = pick(2);
-        std::string p = source_path(datasets_[src], day_text(pick(12)));
-        if (files_.count(p)) continue;
-        files_[p] = src == 0 ? random_csv(false) : random_lines();
-        changed.push_back(p);
-        return "add " + p;
-      }
-      case EditKind::Count: break;
-    }
+    bool on_rules = kind == EditKind::Query || kind == EditKind::Cosmetic || kind == EditKind::Var;
+    auto what = on_rules ? edit_rules(kind, changed) : edit_file(kind, path, changed, deleted);
+    if (what) return *what;
   }
   return "nothing";
 }

@@ -10,6 +10,7 @@
 /// a multiset for SQL readers, bytes for command readers), taken from a from-scratch build.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -108,6 +109,12 @@ class World {
   std::vector<std::string> partitions(int d) const;
 
  private:
+  /// One edit of a source file (Content, Touch, Reorder*, Delete, Add); nullopt when it
+  /// does not apply to `path`.
+  std::optional<std::string> edit_file(EditKind kind, const std::string& path, std::vector<std::string>& changed,
+                                       std::vector<std::string>& deleted);
+  /// One edit of a table's rule file (Query, Cosmetic) or of the var (Var).
+  std::optional<std::string> edit_rules(EditKind kind, std::vector<std::string>& changed);
   void generate();
   void add_table(bool command);
   void write_rules();
