@@ -133,7 +133,7 @@ TEST_CASE("e2e: changing one source file reruns exactly that partition's lineage
   CHECK(p.query("SELECT amount FROM grand_total") == "51\n");
 }
 
-TEST_CASE("e2e: a new file adds a partition; touching a file or a fresh copy runs nothing") {
+TEST_CASE("e2e: a new file adds a partition - touching a file or a fresh copy runs nothing") {
   Pipeline p;
   p.build();
   p.dir.write("data/2024-03-04.csv", "shop,amount\nc,1\n");
@@ -162,7 +162,7 @@ TEST_CASE("e2e: a change that leaves rows identical cuts off downstream") {
   CHECK(j["cut_off"] == 1);
 }
 
-TEST_CASE("e2e: a failing query keeps old data, names the rule and the SQL error; the fix reruns what failed") {
+TEST_CASE("e2e: a failing query keeps old data, names the rule and the SQL error - the fix reruns what failed") {
   Pipeline p;
   p.build();
   std::string good = testing::slurp(p.dir / "rules.dbuild");
@@ -258,7 +258,7 @@ TEST_CASE("e2e: a deleted source file removes its partitions downstream, as a cl
   CHECK(v.exit_code == 0);
 }
 
-TEST_CASE("e2e: --from/--to and targets limit what runs; upstream comes along") {
+TEST_CASE("e2e: --from/--to and targets limit what runs - upstream comes along") {
   Pipeline p;
   json j = p.build("per_shop@2024-03-02");
   CHECK(with_result(j, "ran") == std::set<std::string>{"sales@2024-03-02", "clean@2024-03-02", "per_shop@2024-03-02"});
@@ -364,7 +364,7 @@ TEST_CASE("e2e: a malformed source row names file, line and column, and loads no
 namespace dbuild {
 namespace {
 
-TEST_CASE("e2e: clear forgets partitions (and downstream); history lists runs; graph prints mappings") {
+TEST_CASE("e2e: clear forgets partitions (and downstream) - history lists runs - graph prints mappings") {
   Pipeline p;
   p.build();
   auto cleared = testing::run_command("cd " + p.dir.path() + " && " + testing::dbuild_binary() +

@@ -105,7 +105,7 @@ TEST_CASE("robustness: truncated and garbled copies of every example") {
   CHECK(runs > 200);
 }
 
-TEST_CASE("dbuild check: the example prints nothing and exits 0; a broken copy exits 1") {
+TEST_CASE("dbuild check: the example prints nothing and exits 0 - a broken copy exits 1") {
   auto ok = testing::run_command(testing::dbuild_binary() + " check -C " + kExample);
   CHECK(ok.exit_code == 0);
   CHECK(ok.output == "");

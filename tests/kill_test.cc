@@ -69,12 +69,17 @@ bool build_and_kill(const std::string& dir, std::chrono::milliseconds delay, boo
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-TEST_CASE("kill: SIGKILL at random points never breaks the state; the next build converges") {
+TEST_CASE("kill: SIGKILL at random points never breaks the state - the next build converges") {
   testing::TempDir clean, victim;
   copy_example(clean.path());
   copy_example(victim.path());
-  auto ref = testing::run_command("cd " + clean.path() + " && " + testing::dbuild_binary() + " build");
+  // Kill delays are fractions of a clean build's time, so kills land mid-build whether the
+  // binary is a fast release build or a slow sanitized one.
+  auto started = std::chrono::steady_clock::now();
+  auto ref = testing::run_command("cd " + clean.path() + " && " + testing::dbuild_binary() + " build -j2");
+  auto clean_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   REQUIRE(ref.exit_code == 0);
+  MESSAGE("clean build: ", clean_ms.count(), " ms");
   std::string expected = content(clean.path());
   REQUIRE(expected.find("== daily_url_error_rates") != std::string::npos);
 
@@ -82,11 +87,16 @@ TEST_CASE("kill: SIGKILL at random points never breaks the state; the next build
   int kills = 12, midway = 0;
   for (int i = 0; i < kills; ++i) {
     // Every other build is forced, so kills keep landing in the middle of real work.
-    bool killed = build_and_kill(victim.path(), std::chrono::milliseconds(20 + rng() % 500), i % 2 == 1);
+    // A forced build redoes everything, so it lasts about as long as a clean build: a delay
+    // between 5% and 80% of that lands in its middle.
+    double fraction = 0.05 + 0.75 * std::uniform_real_distribution<double>(0, 1)(rng);
+    auto delay = std::chrono::milliseconds(std::max<long>(5, static_cast<long>(fraction * clean_ms.count())));
+    bool killed = build_and_kill(victim.path(), delay, i % 2 == 1);
     midway += killed;
     auto v = testing::run_command("cd " + victim.path() + " && " + testing::dbuild_binary() + " verify");
     CHECK_MESSAGE(v.exit_code == 0, "after kill ", i, ": ", v.output);
   }
+  MESSAGE(midway, " of ", kills, " kills landed mid-build");
   CHECK(midway >= kills / 2);  // most kills landed in the middle of a build
   auto last = testing::run_command("cd " + victim.path() + " && " + testing::dbuild_binary() + " build");
   CHECK_MESSAGE(last.exit_code == 0, last.output);

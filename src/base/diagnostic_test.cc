@@ -17,7 +17,7 @@ TEST_CASE("diagnostics render path:line:col, the line, a caret and the hint") {
         "  hint: key types are date, month, hour, int, string\n");
 }
 
-TEST_CASE("a span past the end of its line is clipped; no location prints dbuild:") {
+TEST_CASE("a span past the end of its line is clipped - no location prints dbuild:") {
   SourceFiles files;
   FileId f = files.add("a.dbuild", "ab\ncd");
   Diagnostics d;

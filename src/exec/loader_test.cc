@@ -224,7 +224,7 @@ TEST_CASE("json lines: a line that is not an object is malformed") {
   CHECK(load_all(spec, p).status().message() == p + ":1:7: expected ':' after the key");
 }
 
-TEST_CASE("lines: one row per line; trailing empty lines ignored") {
+TEST_CASE("lines: one row per line - trailing empty lines ignored") {
   TempDir dir;
   std::string p = dir.write("l.txt", "first\n\n\nsecond\r\nthird\n\n\n");
   LoadSpec spec;

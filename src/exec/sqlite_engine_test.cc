@@ -241,7 +241,7 @@ TEST_CASE("regex patterns are compiled once per connection and reused across row
         Rows{{I(111)}});  // k1, k20..k29, k300..k399
 }
 
-TEST_CASE("engines on one file: readers run beside a writer; writers wait, then time out") {
+TEST_CASE("engines on one file: readers run beside a writer - writers wait, then time out") {
   TempDir dir;
   auto a = open_engine(dir);
   EngineOptions quick;

@@ -121,7 +121,7 @@ TEST_CASE("query: a result column named like a key column is an error") {
         std::string::npos);
 }
 
-TEST_CASE("query: parameters are bound; missing ones and writes are errors") {
+TEST_CASE("query: parameters are bound - missing ones and writes are errors") {
   Fixture f;
   QuerySpec q = counts("w1", {"d1", "d2"});
   q.sql = "SELECT count(*) AS n FROM events WHERE kind = ?1 AND user <> ?2";

@@ -62,7 +62,7 @@ std::vector<std::string> inputs_of(const ActionGraph& g, const std::string& labe
   return {};
 }
 
-TEST_CASE("file sources: partitions come from the files that exist; bad values are skipped") {
+TEST_CASE("file sources: partitions come from the files that exist - bad values are skipped") {
   Fixture f("source raw { path = \"raw/{month}/part-{n}.log\" format = lines partition month: month, n: int }\n",
             {"raw/1995-07/part-1.log", "raw/1995-07/part-2.log", "raw/1995-08/part-1.log",
              "raw/1995-13/part-1.log", "raw/1995-08/other.txt", "raw/.hidden/part-1.log"});
@@ -74,7 +74,7 @@ TEST_CASE("file sources: partitions come from the files that exist; bad values a
   CHECK(g.warnings[0] == "raw/1995-13/part-1.log: `1995-13` is not a valid month for key `month`");
 }
 
-TEST_CASE("fan-out: a monthly input makes every day of its month; identity follows") {
+TEST_CASE("fan-out: a monthly input makes every day of its month - identity follows") {
   Fixture f(R"X(
 source raw { path = "raw/{month}.log" format = lines partition month: month }
 table daily { partition day: date  input raw[month(day)]  sql "SELECT * FROM raw" }
@@ -91,7 +91,7 @@ table urls { partition day: date  sql "SELECT * FROM daily" }
   CHECK(inputs_of(g, "urls@1996-02-29") == std::vector<std::string>{"daily@1996-02-29"});
 }
 
-TEST_CASE("windows read the days that exist in the window; partitions follow the input") {
+TEST_CASE("windows read the days that exist in the window - partitions follow the input") {
   Fixture f(R"X(
 source ev { path = "ev/{day}.csv" format = csv partition day: date }
 table weekly { partition day: date  input ev[day - 2 .. day]  sql "SELECT * FROM ev" }
@@ -145,7 +145,7 @@ table per_shop { partition day: date, shop: string  sql "SELECT * FROM orders" }
   CHECK(g.warnings.size() == 1);
 }
 
-TEST_CASE("keys: reformatting is not a change; text, vars and inputs are") {
+TEST_CASE("keys: reformatting is not a change - text, vars and inputs are") {
   auto key_of = [](const std::string& sql, const std::string& var = "1") {
     Fixture f("var v = " + var + "\nsource s { path = \"s.csv\" format = csv }\ntable t { sql \"\"\"" + sql + "\"\"\" }\n",
               {"s.csv"});

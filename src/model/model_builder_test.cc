@@ -175,7 +175,7 @@ TEST_CASE("cycles print their path") {
         "  hint: a table cannot read itself, directly or through other tables\n");
 }
 
-TEST_CASE("variables: required ones need --var; templates resolve names") {
+TEST_CASE("variables: required ones need --var - templates resolve names") {
   const char* rules = "var since\ntable t { sql \"SELECT {{ since }}, {{ sinse }}\" }\n";
   auto c = check({{"t.dbuild", rules}});
   CHECK(c.diagnostics ==

@@ -99,7 +99,7 @@ TEST_CASE("build_lock: a lock left by a dead process is free") {
   CHECK(read_file(path).starts_with(fmt::format("pid {}\n", ::getpid())));
 }
 
-TEST_CASE("build_lock: moves transfer the lock; errors name the path") {
+TEST_CASE("build_lock: moves transfer the lock - errors name the path") {
   TempDir tmp;
   std::string path = tmp.sub("build.lock");
   BuildLock outer;
