@@ -316,13 +316,13 @@ std::set<EditKind> every_edit_but(std::set<EditKind> left_out) {
 }
 
 TEST_CASE("differential: incremental builds equal clean builds and run the minimal set") {
-  run_differential(every_edit_but({EditKind::ReorderLines}), 2, 8);
+  run_differential(every_edit_but({}), 2, 8);
 }
 
-// Known bug: a `lines` file is fingerprinted by its rows, so a command reading it does not
-// rerun when its lines are reordered (the bytes it reads changed) and keeps a stale output.
-// Remove may_fail once command inputs are fingerprinted by their bytes.
-TEST_CASE("differential: commands rerun when the lines they read are reordered" * doctest::may_fail()) {
+// Regression: a `lines` file was fingerprinted by its rows only, so a command reading it did
+// not rerun when its lines were reordered and kept a stale output. Commands now count their
+// file inputs by their bytes.
+TEST_CASE("differential: commands rerun when the lines they read are reordered") {
   run_differential({EditKind::ReorderLines, EditKind::Content}, 2, 6);
 }
 
