@@ -101,8 +101,44 @@ void warn_damaged(const exec::Evaluator& ev) {
                ev.damaged_records(), ev.damaged_records() == 1 ? "" : "s");
 }
 
+/// The removals of a plan or a build, for --json.
+json removed_json(const Session& s, const std::vector<exec::Orphan>& orphans) {
+  json out = json::array();
+  for (const auto& o : orphans)
+    out.push_back(json{{"dataset", s.fe.model.datasets[o.dataset].name}, {"partition", o.partition},
+                       {"reason", o.code}, {"message", o.reason}, {"rows", o.rows}});
+  return out;
+}
+
+std::string orphan_label(const Session& s, const exec::Orphan& o) {
+  const Dataset& ds = s.fe.model.datasets[o.dataset];
+  return ds.keys.empty() ? ds.name : ds.name + "@" + o.partition;
+}
+
+/// One line per dataset: how many partitions and rows a build removed, and why (the first).
+void print_removed(const Session& s, const std::vector<exec::Orphan>& orphans) {
+  for (size_t i = 0; i < orphans.size();) {
+    size_t j = i, known = 0;
+    int64_t rows = 0;
+    for (; j < orphans.size() && orphans[j].dataset == orphans[i].dataset; ++j)
+      if (orphans[j].rows >= 0) rows += orphans[j].rows, ++known;
+    size_t n = j - i;
+    fmt::print(stderr, "dbuild: removed {} partition{} of `{}` ({}{} row{}): {}: {}{}\n", n, n == 1 ? "" : "s",
+               s.fe.model.datasets[orphans[i].dataset].name, known < n ? "at least " : "", rows, rows == 1 ? "" : "s",
+               orphan_label(s, orphans[i]), orphans[i].reason, n > 1 ? fmt::format(", and {} more", n - 1) : "");
+    i = j;
+  }
+}
+
 int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool exit_code) {
   warn_damaged(ev);
+  auto orphans = ev.find_orphans();
+  if (!orphans.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", orphans.status().message());
+    return 1;
+  }
+  if (!as_json)
+    for (const auto& o : *orphans) fmt::print("{}: removed: {}\n", orphan_label(s, o), o.reason);
   size_t stale = 0, up_to_date = 0;
   json actions = json::array();
   for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -121,9 +157,12 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
       fmt::print("{}: {}\n", s.graph->label(a), reasons_in_words(s, a, info.reasons));
     }
   }
-  if (as_json) fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}}.dump());
-  else fmt::print("{} stale, {} up to date\n", stale, up_to_date);
-  return exit_code && stale ? 2 : 0;
+  if (as_json)
+    fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}, {"removed", removed_json(s, *orphans)}}.dump());
+  else
+    fmt::print("{} stale, {} up to date{}\n", stale, up_to_date,
+               orphans->empty() ? "" : fmt::format(", {} to remove", orphans->size()));
+  return exit_code && (stale || !orphans->empty()) ? 2 : 0;
 }
 
 }  // namespace
@@ -153,6 +192,11 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   };
   auto sum = ev.build(s.selected, options);
   printer.finish();
+  if (ev.damaged_set_aside())
+    fmt::print(stderr, "dbuild: {} damaged state record{} set aside; {} partition{} will be rebuilt\n",
+               ev.damaged_set_aside(), ev.damaged_set_aside() == 1 ? "" : "s",
+               ev.damaged_set_aside() == 1 ? "its" : "their", ev.damaged_set_aside() == 1 ? "" : "s");
+  print_removed(s, ev.removed());
   warn_damaged(ev);
   if (!sum.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", sum.status().message());
@@ -170,6 +214,7 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
     }
     fmt::print("{}\n", json{{"ran", sum->ran}, {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
                             {"failed", sum->failed}, {"not_run", sum->not_run}, {"removed", sum->removed},
+                            {"removed_partitions", removed_json(s, ev.removed())},
                             {"actions", actions}}
                            .dump());
   } else {

@@ -140,6 +140,7 @@ void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {
     // Records come in text order, which for most keys is the partitions' order: try the
     // action after the last match before searching.
     std::vector<int64_t> tuple(ds.keys.size());
+    std::vector<std::string> damaged;  // records that fail to decode: treated as never built
     ActionId next = first;
     Status scan = txn.for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
                                                         const PartitionRecord& r) {
@@ -150,9 +151,11 @@ void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {
       if (!a) return;
       next = *a + 1;
       if (selected_[*a]) records_[*a] = r;
-    });
+    }, &damaged);
+    damaged_records_ += damaged.size();
     if (scan.ok()) return;
-    for (ActionId a = first; a < end; ++a) records_[a].reset();  // a damaged record: go one by one
+    for (ActionId a = first; a < end; ++a) records_[a].reset();  // an LMDB error: go one by one
+    damaged_records_ -= damaged.size();
   }
   for (ActionId a = first; a < end; ++a) {
     if (!selected_[a]) continue;

@@ -121,6 +121,10 @@ class ReadTxn {
   Status for_each_partition(const PartitionFn& fn) const;
   /// Every partition record of one dataset, ordered by partition text.
   Status for_each_partition_of(std::string_view dataset, const PartitionFn& fn) const;
+  /// The same, but a record that fails to decode (a flipped bit) does not end the scan: its
+  /// partition text is appended to *damaged and the scan goes on. Errors are LMDB's only.
+  Status for_each_partition_of(std::string_view dataset, const PartitionFn& fn,
+                               std::vector<std::string>* damaged) const;
 
   /// The log one run wrote for dataset@partition.
   Result<std::optional<std::string>> log(std::string_view dataset, std::string_view partition,
@@ -143,7 +147,8 @@ class ReadTxn {
   void release();
   /// Decodes every record; *problem describes the first that fails (empty: none).
   Status check_all(std::string* problem) const;
-  Status scan_partitions(std::string_view prefix, const PartitionFn& fn) const;
+  Status scan_partitions(std::string_view prefix, const PartitionFn& fn,
+                         std::vector<std::string>* damaged = nullptr) const;
 
   const StateStore* store_ = nullptr;
   MDB_txn* txn_ = nullptr;  // null: holds nothing
