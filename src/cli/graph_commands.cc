@@ -75,7 +75,7 @@ class ProgressPrinter {
 /// Plans the session's selection; prints the error and returns false when planning fails.
 bool plan_session(exec::Evaluator& ev, const Session& s, bool force) {
   Status st = ev.plan(s.selected, force);
-  if (!st.ok()) fmt::print(stderr, "dbuild: error: {}\n", st.message());
+  if (!st.ok()) print_error(s, st.message());
   return st.ok();
 }
 
@@ -199,11 +199,16 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   print_removed(s, ev.removed());
   warn_damaged(ev);
   if (!sum.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", sum.status().message());
+    print_error(s, sum.status().message());
     return 1;
   }
-  for (ActionId a = 0; a < s.graph->size(); ++a)
-    if (ev.info()[a].state == ActionState::kFailed) print_failure(s, a, ev.error(a));
+  std::string hint;
+  for (ActionId a = 0; a < s.graph->size(); ++a) {
+    if (ev.info()[a].state != ActionState::kFailed) continue;
+    print_failure(s, a, ev.error(a));
+    if (hint.empty()) hint = damaged_warehouse_hint(s, ev.error(a));
+  }
+  std::fputs(hint.c_str(), stderr);
   if (common.json) {
     json actions = json::array();
     for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -311,7 +316,7 @@ int cmd_verify(const CommonOptions& common, const SelectOptions& select) {
   size_t checked = 0;
   auto bad = exec::verify_outputs(*s.graph, *s.store, s.warehouse, &checked);
   if (!bad.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", bad.status().message());
+    print_error(s, bad.status().message());
     return 1;
   }
   for (const auto& m : *bad) fmt::print("{}: {}\n", m.label, m.problem);
