@@ -95,7 +95,9 @@ struct EngineOptions {
 /// One connection to a warehouse database file (see the file comment for the guarantees).
 class SqliteEngine {
  public:
-  /// Opens or creates the database at `path` (":memory:" for a private in-memory one).
+  /// Opens or creates the database at `path` (":memory:" for a private in-memory one). An
+  /// existing file that this user cannot write, or in a directory it cannot write, is opened
+  /// read-only (writes then fail).
   static Result<std::unique_ptr<SqliteEngine>> open(const std::string& path,
                                                    const EngineOptions& options = {});
   ~SqliteEngine();
@@ -139,6 +141,7 @@ class SqliteEngine {
  private:
   SqliteEngine(sqlite3* db, std::unique_ptr<RegexCache> cache);
   Status configure(const EngineOptions& options);
+  Status configure_read_only(const EngineOptions& options);  // no WAL switch, no writes
 
   sqlite3* db_;
   std::unique_ptr<RegexCache> regex_cache_;  // used by db_'s functions; outlives db_

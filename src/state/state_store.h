@@ -59,6 +59,8 @@
 /// CONCURRENCY. One StateStore per directory per process (LMDB's rule; a second open() in the
 /// same process fails). Across processes: one writer at a time (LMDB's lock; dbuild also holds
 /// the BuildLock), and any number of kReadOnly stores beside it, which see committed snapshots.
+/// A kReadOnly store in a directory its user cannot write (lock.mdb not writable) opens with
+/// MDB_NOLOCK and creates no file: it must not run beside a writer (none can run as that user).
 /// Within a process, StateStore is thread-safe: writes are serialized; ReadTxns are cheap (a
 /// brief mutex to open; readers never wait for each other or for writers, only for a map
 /// resize) and a thread pool may open one per task. A ReadTxn may move between threads
@@ -293,6 +295,8 @@ class StateStore {
   friend class ReadTxn;
   StateStore(std::string dir, OpenMode mode);
   Status open_env(const Options& options, size_t file_bytes, int* rc);
+  /// kReadOnly in a directory this user cannot write: MDB_NOLOCK (no reader table).
+  Status open_env_without_lock(const Options& options, size_t file_bytes, int* rc);
   Status probe_state(StateProbe* probe, int* rc) const;
   Status open_databases(Opened* out);
   Status attach_databases(Opened* out);
