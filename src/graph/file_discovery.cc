@@ -91,6 +91,14 @@ struct Walker {
   std::vector<std::string>* skipped;
   std::vector<std::string> bad;  // matched paths that are not regular files: "path is a FIFO"
 
+  /// Notes a path where a directory is expected that is a dangling symbolic link: the files
+  /// below it may be only out of reach, not gone.
+  void note_dangling(const fs::path& p, const std::string& rel) {
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(p, ec)) && !fs::exists(fs::status(p, ec)))
+      bad.push_back(fmt::format("{} is a dangling symbolic link", rel));
+  }
+
   /// Notes a matched path that is there but is not a regular file.
   void note_not_file(const fs::path& p, const std::string& rel) {
     std::string what = not_a_file(p);
@@ -110,10 +118,15 @@ struct Walker {
         else note_not_file(next, next_rel);
       } else if (fs::is_directory(next, ec)) {
         walk(next, next_rel, i + 1, values);
+      } else {
+        note_dangling(next, next_rel);
       }
       return;
     }
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::directory_iterator it(dir, ec), end;
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+      bad.push_back(fmt::format("{} cannot be listed ({})", rel.empty() ? "the workspace" : rel, ec.message()));
+    for (; !ec && it != end; it.increment(ec)) {
       std::string name = it->path().filename().string();
       if (name.starts_with(".")) continue;
       std::vector<std::string> groups(seg.group_keys.size());
@@ -138,6 +151,8 @@ struct Walker {
         else note_not_file(it->path(), next_rel);
       } else if (it->is_directory(ec)) {
         walk(it->path(), next_rel, i + 1, vals);
+      } else {
+        note_dangling(it->path(), next_rel);
       }
     }
   }
@@ -183,7 +198,7 @@ Result<std::vector<DiscoveredFile>> discover_files(const std::string& root, cons
          std::vector<std::optional<std::string>>(ds.keys.size()));
   if (!w.bad.empty())  // its partition would vanish, and its data with it: refuse instead
     return Status::Error(fmt::format(
-        "source `{}`: {}{}, where its path template `{}` expects a file; make it a regular file or move it "
+        "source `{}`: {}{}, under its path template `{}`; make it a regular file (or directory) or move it "
         "out of the way (nothing was built or removed)",
         ds.name, w.bad.front(), w.bad.size() > 1 ? fmt::format(" (and {} more)", w.bad.size() - 1) : "",
         ds.path_template));
