@@ -158,7 +158,8 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
     }
   }
   if (as_json)
-    fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}, {"removed", removed_json(s, *orphans)}}.dump());
+    fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}, {"removed", removed_json(s, *orphans)}}
+                           .dump(-1, ' ', false, json::error_handler_t::replace));  // old records: any bytes
   else
     fmt::print("{} stale, {} up to date{}\n", stale, up_to_date,
                orphans->empty() ? "" : fmt::format(", {} to remove", orphans->size()));
@@ -221,7 +222,7 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
                             {"failed", sum->failed}, {"not_run", sum->not_run}, {"removed", sum->removed},
                             {"removed_partitions", removed_json(s, ev.removed())},
                             {"actions", actions}}
-                           .dump());
+                           .dump(-1, ' ', false, json::error_handler_t::replace));
   } else {
     fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{}{} in {}\n", sum->ran, sum->up_to_date,
                sum->cut_off, sum->failed, sum->not_run ? fmt::format(", not run {}", sum->not_run) : "",

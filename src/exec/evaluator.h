@@ -120,9 +120,9 @@ class Evaluator {
   const std::string& error(ActionId a) const;
   /// How many partition records were damaged (and treated as never built).
   size_t damaged_records() const { return damaged_records_; }
-  /// What a build would remove before running (recorded partitions the graph no longer has),
-  /// and in *damaged (if given) how many records of the model's datasets are damaged.
-  Result<std::vector<Orphan>> find_orphans(size_t* damaged = nullptr) const;
+  /// What a build would remove before running: recorded partitions the graph no longer has.
+  /// After plan(), reuses what its scans of the records saw.
+  Result<std::vector<Orphan>> find_orphans() const;
   /// What build() removed, and how many damaged records it set aside (see evaluator_orphans.cc).
   const std::vector<Orphan>& removed() const { return removed_; }
   size_t damaged_set_aside() const { return damaged_set_aside_; }
@@ -161,6 +161,8 @@ class Evaluator {
   std::vector<uint8_t> rebuilt_;              // per action: ran in this build
   size_t damaged_records_ = 0;                 // records that failed their checksum
   std::vector<Orphan> removed_;               // by remove_orphans()
+  std::vector<uint8_t> records_scanned_;      // per dataset: load() scanned all its records...
+  std::vector<Orphan> scanned_orphans_;       // ...and found these (no reasons yet)
   size_t damaged_set_aside_ = 0;              // by remove_orphans()
 };
 

@@ -1,5 +1,6 @@
 // Evaluator: partitions recorded before but no longer produced (a source file was deleted, a
 // window moved), and damaged records. `plan` lists them; `build` deletes them before it runs.
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -32,15 +33,17 @@ void explain(const Dataset& ds, Orphan& o) {
 /// A damaged record: its dataset and partition text.
 using Damaged = std::pair<DatasetId, std::string>;
 
-/// One scan of the records of the model's datasets: those the graph does not have go to
-/// *orphans (without their reasons yet), those that fail to decode to *damaged.
-Status scan_records(const ActionGraph& g, const StateStore& store, std::vector<Orphan>* orphans,
-                    std::vector<Damaged>* damaged) {
+/// One scan of the records of the model's datasets (but those `skip` flags): those the graph
+/// does not have go to *orphans (without their reasons yet), those that fail to decode to
+/// *damaged (and to *orphans too if the graph does not have them).
+Status scan_records(const ActionGraph& g, const StateStore& store, const std::vector<uint8_t>& skip,
+                    std::vector<Orphan>* orphans, std::vector<Damaged>* damaged) {
   auto txn = store.read();
   if (!txn.ok()) return txn.status();
   std::vector<std::string> bad;
   for (const auto& ds : g.model->datasets) {
     if (ds.kind == Dataset::Kind::TableSource) continue;  // never recorded: nothing to remove
+    if (ds.id < skip.size() && skip[ds.id]) continue;
     std::vector<int64_t> tuple(ds.keys.size());
     bad.clear();
     Status s = txn->for_each_partition_of(
@@ -62,14 +65,16 @@ Status scan_records(const ActionGraph& g, const StateStore& store, std::vector<O
 
 }  // namespace
 
-Result<std::vector<Orphan>> Evaluator::find_orphans(size_t* damaged) const {
+Result<std::vector<Orphan>> Evaluator::find_orphans() const {
   std::vector<Orphan> out;
   std::vector<Damaged> bad;
-  if (damaged) *damaged = 0;
   if (!store_) return out;
-  Status s = scan_records(g_, *store_, &out, &bad);
+  // Datasets whose records load() scanned were seen then; scan the others now.
+  Status s = scan_records(g_, *store_, records_scanned_, &out, &bad);
   if (!s.ok()) return s;
-  if (damaged) *damaged = bad.size();
+  for (const Orphan& o : scanned_orphans_)
+    if (g_.model->datasets[o.dataset].kind != Dataset::Kind::TableSource) out.push_back(o);
+  std::stable_sort(out.begin(), out.end(), [](const Orphan& a, const Orphan& b) { return a.dataset < b.dataset; });
   for (auto& o : out) explain(g_.model->datasets[o.dataset], o);
   return out;
 }
@@ -80,7 +85,7 @@ Result<size_t> Evaluator::remove_orphans() {
   damaged_set_aside_ = 0;
   std::vector<Orphan> orphans;
   std::vector<Damaged> damaged;
-  Status scanned = scan_records(g_, *store_, &orphans, &damaged);
+  Status scanned = scan_records(g_, *store_, {}, &orphans, &damaged);
   if (!scanned.ok()) return scanned;
   // A damaged record says nothing trustworthy: forget it, so its partition is rebuilt (its
   // data is replaced then).
