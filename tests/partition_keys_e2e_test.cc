@@ -69,15 +69,28 @@ table totals {
 }
 )";
 
+const char* kRegionDays = R"(
+source sales {
+  path = "data/{region}/{day}.csv"
+  format = csv
+  partition region: string, day: date
+}
+table totals {
+  partition region: string, day: date
+  sql "SELECT count(*) AS n FROM sales"
+}
+)";
+
 TEST_CASE("e2e: a string key with a comma round-trips: built once, then up to date") {
-  Workspace w(kRegions);
-  w.dir.write("data/a,b.csv", "x\n1\n2\n");
-  w.dir.write("data/C++.csv", "x\n3\n");
-  w.dir.write("data/us.csv", "x\n4\n");
+  Workspace w(kRegionDays);
+  w.dir.write("data/a,b/2024-01-01.csv", "x\n1\n2\n");
+  w.dir.write("data/C++/2024-01-01.csv", "x\n3\n");
+  w.dir.write("data/us/2024-01-01.csv", "x\n4\n");
   json first = w.run_json("build --json");
   CHECK(w.code == 0);
-  CHECK(results(first, "ran") == std::set<std::string>{"sales@a%2Cb", "sales@C%2B%2B", "sales@us", "totals@a%2Cb",
-                                                         "totals@C%2B%2B", "totals@us"});
+  CHECK(results(first, "ran") == std::set<std::string>{"sales@a%2Cb,2024-01-01", "sales@C%2B%2B,2024-01-01",
+                                                         "sales@us,2024-01-01", "totals@a%2Cb,2024-01-01",
+                                                         "totals@C%2B%2B,2024-01-01", "totals@us,2024-01-01"});
   json second = w.run_json("build --json");
   CHECK(second["ran"] == 0);
   CHECK(second["removed"] == 0);
@@ -85,12 +98,12 @@ TEST_CASE("e2e: a string key with a comma round-trips: built once, then up to da
   CHECK(w.run("plan") == "0 stale, 6 up to date\n");
   CHECK(w.sql("SELECT region, n FROM totals ORDER BY region") == "C++|1\na,b|2\nus|1\n");
   // The escaped name selects the partition; `why` and `plan` print it the same way.
-  CHECK(w.run("why totals@a%2Cb") == "totals@a%2Cb is up to date\n");
+  CHECK(w.run("why totals@a%2Cb,2024-01-01") == "totals@a%2Cb,2024-01-01 is up to date\n");
   CHECK(w.code == 0);
-  json forced = w.run_json("build --json --force totals@C%2B%2B");
-  CHECK(results(forced, "ran") == std::set<std::string>{"sales@C%2B%2B", "totals@C%2B%2B"});
+  json forced = w.run_json("build --json --force totals@C%2B%2B,2024-01-01");
+  CHECK(results(forced, "ran") == std::set<std::string>{"sales@C%2B%2B,2024-01-01", "totals@C%2B%2B,2024-01-01"});
   // A raw comma is not a name of that partition, and the error says how to write one.
-  w.run("plan totals@a,b");
+  w.run("plan totals@a,b,2024-01-01");
   CHECK(w.code == 64);
   CHECK(w.err.find("%2C") != std::string::npos);
 }
