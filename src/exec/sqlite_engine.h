@@ -97,7 +97,8 @@ class SqliteEngine {
  public:
   /// Opens or creates the database at `path` (":memory:" for a private in-memory one). An
   /// existing file that this user cannot write, or in a directory it cannot write, is opened
-  /// read-only (writes then fail).
+  /// read-only (writes then fail); without a -shm file, as immutable (SQLite could not read a
+  /// WAL database otherwise), so rows only in an un-checkpointed -wal file are not seen.
   static Result<std::unique_ptr<SqliteEngine>> open(const std::string& path,
                                                    const EngineOptions& options = {});
   ~SqliteEngine();
