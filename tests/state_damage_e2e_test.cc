@@ -104,5 +104,24 @@ TEST_CASE("e2e: a warehouse that is not a database fails every command with what
   CHECK(w.code == 0);
 }
 
+TEST_CASE("e2e: a malformed warehouse (its schema page damaged) fails with what to do, never a crash") {
+  Regions w;
+  w.run("build");
+  REQUIRE(w.code == 0);
+  std::string warehouse = w.dir / "warehouse.db";
+  {
+    std::fstream f(warehouse, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(100);  // past the header: the first page's b-tree, which holds the schema
+    std::string junk(3996, 'Z');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  for (const char* cmd : {"build", "plan"}) {
+    w.run(cmd);
+    CHECK_MESSAGE(w.code == 1, cmd);
+    CHECK_MESSAGE(w.err.find("database disk image is malformed") != std::string::npos, cmd, w.err);
+    CHECK_MESSAGE(w.err.find("Restore it from a backup, or move it aside") != std::string::npos, cmd, w.err);
+  }
+}
+
 }  // namespace
 }  // namespace dbuild
