@@ -77,7 +77,7 @@ class ProgressPrinter {
 /// Plans the session's selection; prints the error and returns false when planning fails.
 bool plan_session(exec::Evaluator& ev, const Session& s, bool force) {
   Status st = ev.plan(s.selected, force);
-  if (!st.ok()) fmt::print(stderr, "dbuild: error: {}\n", st.message());
+  if (!st.ok()) print_error(s, st.message());
   return st.ok();
 }
 
@@ -103,8 +103,44 @@ void warn_damaged(const exec::Evaluator& ev) {
                ev.damaged_records(), ev.damaged_records() == 1 ? "" : "s");
 }
 
+/// The removals of a plan or a build, for --json.
+json removed_json(const Session& s, const std::vector<exec::Orphan>& orphans) {
+  json out = json::array();
+  for (const auto& o : orphans)
+    out.push_back(json{{"dataset", s.fe.model.datasets[o.dataset].name}, {"partition", o.partition},
+                       {"reason", o.code}, {"message", o.reason}, {"rows", o.rows}});
+  return out;
+}
+
+std::string orphan_label(const Session& s, const exec::Orphan& o) {
+  const Dataset& ds = s.fe.model.datasets[o.dataset];
+  return ds.keys.empty() ? ds.name : ds.name + "@" + o.partition;
+}
+
+/// One line per dataset: how many partitions and rows a build removed, and why (the first).
+void print_removed(const Session& s, const std::vector<exec::Orphan>& orphans) {
+  for (size_t i = 0; i < orphans.size();) {
+    size_t j = i, known = 0;
+    int64_t rows = 0;
+    for (; j < orphans.size() && orphans[j].dataset == orphans[i].dataset; ++j)
+      if (orphans[j].rows >= 0) rows += orphans[j].rows, ++known;
+    size_t n = j - i;
+    fmt::print(stderr, "dbuild: removed {} partition{} of `{}` ({}{} row{}): {}: {}{}\n", n, n == 1 ? "" : "s",
+               s.fe.model.datasets[orphans[i].dataset].name, known < n ? "at least " : "", rows, rows == 1 ? "" : "s",
+               orphan_label(s, orphans[i]), orphans[i].reason, n > 1 ? fmt::format(", and {} more", n - 1) : "");
+    i = j;
+  }
+}
+
 int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool exit_code) {
   warn_damaged(ev);
+  auto orphans = ev.find_orphans();
+  if (!orphans.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", orphans.status().message());
+    return 1;
+  }
+  if (!as_json)
+    for (const auto& o : *orphans) fmt::print("{}: removed: {}\n", orphan_label(s, o), o.reason);
   size_t stale = 0, up_to_date = 0;
   json actions = json::array();
   for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -123,9 +159,13 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
       fmt::print("{}: {}\n", s.graph->label(a), reasons_in_words(s, a, info.reasons));
     }
   }
-  if (as_json) fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}}.dump());
-  else fmt::print("{} stale, {} up to date\n", stale, up_to_date);
-  return exit_code && stale ? 2 : 0;
+  if (as_json)
+    fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}, {"removed", removed_json(s, *orphans)}}
+                           .dump(-1, ' ', false, json::error_handler_t::replace));  // old records: any bytes
+  else
+    fmt::print("{} stale, {} up to date{}\n", stale, up_to_date,
+               orphans->empty() ? "" : fmt::format(", {} to remove", orphans->size()));
+  return exit_code && (stale || !orphans->empty()) ? 2 : 0;
 }
 
 }  // namespace
@@ -160,13 +200,23 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   install_interrupt_handlers();  // SIGINT/SIGTERM: finish or roll back what runs, then stop
   auto sum = ev.build(s.selected, options);
   printer.finish();
+  if (ev.damaged_set_aside())
+    fmt::print(stderr, "dbuild: {} damaged state record{} set aside; {} partition{} will be rebuilt\n",
+               ev.damaged_set_aside(), ev.damaged_set_aside() == 1 ? "" : "s",
+               ev.damaged_set_aside() == 1 ? "its" : "their", ev.damaged_set_aside() == 1 ? "" : "s");
+  print_removed(s, ev.removed());
   warn_damaged(ev);
   if (!sum.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", sum.status().message());
+    print_error(s, sum.status().message());
     return 1;
   }
-  for (ActionId a = 0; a < s.graph->size(); ++a)
-    if (ev.info()[a].state == ActionState::kFailed) print_failure(s, a, ev.error(a));
+  std::string hint;
+  for (ActionId a = 0; a < s.graph->size(); ++a) {
+    if (ev.info()[a].state != ActionState::kFailed) continue;
+    print_failure(s, a, ev.error(a));
+    if (hint.empty()) hint = damaged_warehouse_hint(s, ev.error(a));
+  }
+  std::fputs(hint.c_str(), stderr);
   if (common.json) {
     json actions = json::array();
     for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -177,12 +227,13 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
     }
     json out{{"ran", sum->ran},         {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
              {"failed", sum->failed},   {"not_run", sum->not_run},       {"removed", sum->removed},
+             {"removed_partitions", removed_json(s, ev.removed())},
              {"actions", actions}};
     if (sum->interrupted_by) {
       out["interrupted_by"] = signal_name(sum->interrupted_by);
       out["rolled_back"] = sum->rolled_back;
     }
-    fmt::print("{}\n", out.dump());
+    fmt::print("{}\n", out.dump(-1, ' ', false, json::error_handler_t::replace));
   } else {
     fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{}{} in {}\n", sum->ran, sum->up_to_date,
                sum->cut_off, sum->failed, sum->not_run ? fmt::format(", not run {}", sum->not_run) : "",
@@ -285,7 +336,7 @@ int cmd_verify(const CommonOptions& common, const SelectOptions& select) {
   size_t checked = 0;
   auto bad = exec::verify_outputs(*s.graph, *s.store, s.warehouse, &checked);
   if (!bad.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", bad.status().message());
+    print_error(s, bad.status().message());
     return 1;
   }
   size_t mismatches = 0;

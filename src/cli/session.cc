@@ -1,9 +1,14 @@
 #include "cli/session.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "base/metrics.h"
 #include "exec/engine_lister.h"
@@ -26,20 +31,73 @@ std::map<std::string, std::string> parse_vars(const std::vector<std::string>& va
   return out;
 }
 
+std::string damaged_warehouse_hint(const Session& s, const std::string& message) {
+  if (message.find(sqlite3_errstr(SQLITE_CORRUPT)) == std::string::npos &&
+      message.find(sqlite3_errstr(SQLITE_NOTADB)) == std::string::npos)
+    return "";
+  return fmt::format(
+      "  hint: the warehouse {0} is damaged. Restore it from a backup, or move it aside (mv {0} {0}.damaged) "
+      "and run `dbuild build` to rebuild everything from the sources\n",
+      s.warehouse);
+}
+
+void print_error(const Session& s, const std::string& message) {
+  fmt::print(stderr, "dbuild: error: {}\n{}", message, damaged_warehouse_hint(s, message));
+}
+
 namespace {
+
+/// Opens the warehouse read-only and reads its schema: a file SQLite does not take for a
+/// database, or whose first pages are damaged, is reported before anything reads it.
+Status probe_warehouse(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) return Status::Ok();
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  Status s = rc == SQLITE_OK ? Status::Ok() : Status::Error(fmt::format("{}: sqlite: {}", path, sqlite3_errstr(rc)));
+  sqlite3_close(db);
+  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) return s;
+  return Status::Ok();  // anything else (busy, permissions) is for the engine to report
+}
+
+/// Creates `dir` if needed; "" if it is then a writable directory, else what is wrong.
+std::string writable_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fmt::format("cannot create {}: {}", dir.string(), ec.message());
+  if (::access(dir.c_str(), W_OK) != 0) return fmt::format("{}: {}", dir.string(), std::strerror(errno));
+  return "";
+}
+
+/// "" if a build can write what it writes (.dbuild/, its state and lock, the warehouse and its
+/// directory); else what it cannot write.
+std::string unwritable(const Session& s, const std::string& dot) {
+  for (const fs::path& dir : {fs::path(dot), fs::path(s.state_dir), fs::path(s.warehouse).parent_path()})
+    if (std::string e = writable_dir(dir.empty() ? fs::path(".") : dir); !e.empty()) return e;
+  for (const std::string& file : {dot + "/build.lock", s.state_dir + "/data.mdb", s.state_dir + "/lock.mdb", s.warehouse})
+    if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), W_OK) != 0)
+      return fmt::format("{}: {}", file, std::strerror(errno));
+  return "";
+}
 
 int open_state(Session& s, Access access, const std::string& command_line) {
   ScopedMetric metric("state open");
   std::string dot = s.fe.model.root + "/.dbuild";
   s.state_dir = dot + "/state";
   if (access == Access::kBuild) {
-    std::error_code ec;
-    fs::create_directories(dot, ec);
-    fs::create_directories(fs::path(s.warehouse).parent_path(), ec);
-    auto lock = BuildLock::acquire(dot + "/build.lock", command_line);
+    if (std::string where = unwritable(s, dot); !where.empty()) {
+      fmt::print(stderr,
+                 "dbuild: error: the workspace is not writable: {}; a build writes .dbuild/ and the warehouse "
+                 "(make them writable, or run it as their owner). plan, status, why and verify work without "
+                 "writing\n",
+                 where);
+      return 1;
+    }
+    bool held = false;
+    auto lock = BuildLock::acquire(dot + "/build.lock", command_line, &held);
     if (!lock.ok()) {
       fmt::print(stderr, "dbuild: error: {}\n", lock.status().message());
-      return 3;
+      return held ? 3 : 1;
     }
     s.lock = std::move(*lock);
     std::string notice;
@@ -84,12 +142,16 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   }
   const Model& m = s.fe.model;
   s.warehouse = fs::path(m.warehouse).is_absolute() ? m.warehouse : m.root + "/" + m.warehouse;
+  if (Status w = probe_warehouse(s.warehouse); !w.ok()) {
+    print_error(s, w.message());
+    return 1;
+  }
   if (int rc = open_state(s, access, command_line)) return rc;
   exec::EngineLister lister(s.warehouse);
   ScopedMetric graph_metric("action graph");
   auto graph = build_action_graph(m, lister);
   if (!graph.ok()) {
-    fmt::print(stderr, "dbuild: error: {}\n", graph.status().message());
+    print_error(s, graph.status().message());
     return 1;
   }
   s.graph = std::make_unique<ActionGraph>(std::move(*graph));

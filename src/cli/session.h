@@ -41,6 +41,12 @@ enum class Access { kReadOnly, kBuild };
 int open_session(const CommonOptions& common, const SelectOptions& select, Access access,
                  const std::string& command_line, Session& s);
 
+/// Prints "dbuild: error: MESSAGE", and what to do when the message is SQLite saying the
+/// warehouse is damaged (SQLITE_CORRUPT, SQLITE_NOTADB).
+void print_error(const Session& s, const std::string& message);
+/// What to do about a damaged warehouse, if `message` says it is damaged; "" otherwise.
+std::string damaged_warehouse_hint(const Session& s, const std::string& message);
+
 /// Parses NAME=VALUE pairs; prints bad ones.
 std::map<std::string, std::string> parse_vars(const std::vector<std::string>& vars, bool& ok);
 

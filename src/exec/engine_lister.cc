@@ -4,9 +4,26 @@
 
 #include <fmt/format.h>
 
-namespace dbuild::exec {
+#include "exec/sqlite_stmt.h"
 
-Result<std::vector<std::vector<std::string>>> EngineLister::list_table_partitions(const Dataset& ds) {
+namespace dbuild::exec {
+namespace {
+
+/// How many rows of `table` have NULL in `column`.
+Result<int64_t> count_nulls(SqliteEngine& engine, const std::string& table, const std::string& column) {
+  auto st = Stmt::prepare(engine.handle(), fmt::format("SELECT count(*) FROM main.{} WHERE {} IS NULL",
+                                                        quote_ident(table), quote_ident(column)));
+  if (!st.ok()) return st.status();
+  auto row = st->step();
+  if (!row.ok()) return row.status();
+  Value v = st->column(0);
+  const auto* n = std::get_if<int64_t>(&v);
+  return n ? *n : 0;
+}
+
+}  // namespace
+
+Result<ListedPartitions> EngineLister::list_table_partitions(const Dataset& ds) {
   if (!engine_) {
     if (::access(warehouse_.c_str(), F_OK) != 0)
       return Status::Error(fmt::format("source `{}` reads table `{}`, but there is no warehouse at {} yet",
@@ -22,21 +39,35 @@ Result<std::vector<std::vector<std::string>>> EngineLister::list_table_partition
                                      ds.name, ds.source_table));
   std::vector<std::string> columns;
   for (const auto& k : ds.keys) columns.push_back(k.name);
-  std::vector<std::vector<std::string>> out;
+  ListedPartitions out;
   if (columns.empty()) {
-    out.emplace_back();
+    out.tuples.emplace_back();
     return out;
   }
   auto rows = engine_->list_partitions(ds.source_table, columns);
   if (!rows.ok()) return rows.status();
+  std::vector<uint8_t> null_in(columns.size(), 0);
   for (const auto& row : *rows) {
     std::vector<std::string> texts;
-    for (const auto& v : row) {
-      if (const auto* s = std::get_if<std::string>(&v)) texts.push_back(*s);
+    bool has_null = false;
+    for (size_t k = 0; k < row.size(); ++k) {
+      const Value& v = row[k];
+      if (is_null(v)) has_null = (null_in[k] = 1);
+      else if (const auto* s = std::get_if<std::string>(&v)) texts.push_back(*s);
       else if (const auto* i = std::get_if<int64_t>(&v)) texts.push_back(std::to_string(*i));
       else texts.push_back(format_value(v));
     }
-    out.push_back(std::move(texts));
+    if (!has_null) out.tuples.push_back(std::move(texts));
+  }
+  // A NULL key names no partition (no query could select its rows): say so, per column.
+  for (size_t k = 0; k < columns.size(); ++k) {
+    if (!null_in[k]) continue;
+    auto n = count_nulls(*engine_, ds.source_table, columns[k]);
+    if (!n.ok()) return n.status();
+    out.warnings.push_back(fmt::format(
+        "source `{}`: {} row{} of table `{}` {} NULL in key column `{}`; they belong to no partition and are "
+        "skipped (give them a value, or filter them out in a view)",
+        ds.name, *n, *n == 1 ? "" : "s", ds.source_table, *n == 1 ? "has" : "have", columns[k]));
   }
   return out;
 }

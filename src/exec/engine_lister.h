@@ -1,5 +1,6 @@
 #pragma once
-/// Lists the partitions of table sources from the SQLite warehouse.
+/// Lists the partitions of table sources from the SQLite warehouse. Rows whose key is NULL are
+/// left out with a warning naming the table, the column and how many rows.
 #include <memory>
 #include <string>
 
@@ -8,10 +9,11 @@
 
 namespace dbuild::exec {
 
+/// The SourceLister of the embedded warehouse; opens it on first use.
 class EngineLister : public SourceLister {
  public:
   explicit EngineLister(std::string warehouse) : warehouse_(std::move(warehouse)) {}
-  Result<std::vector<std::vector<std::string>>> list_table_partitions(const Dataset& ds) override;
+  Result<ListedPartitions> list_table_partitions(const Dataset& ds) override;
 
  private:
   std::string warehouse_;

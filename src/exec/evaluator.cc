@@ -107,6 +107,10 @@ Status Evaluator::load(const std::vector<uint8_t>& selected, bool write_stat_cac
 }
 
 void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {
+  if (ds.id == g_.model->datasets.front().id) {  // the first dataset of this load()
+    records_scanned_.assign(g_.model->datasets.size(), 0);
+    scanned_orphans_.clear();
+  }
   ActionId first = g_.first_action[ds.id], end = g_.first_action[ds.id + 1];
   size_t wanted = 0;
   for (ActionId a = first; a < end; ++a) wanted += selected_[a];
@@ -116,19 +120,32 @@ void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {
     // Records come in text order, which for most keys is the partitions' order: try the
     // action after the last match before searching.
     std::vector<int64_t> tuple(ds.keys.size());
+    std::vector<std::string> damaged;  // records that fail to decode: treated as never built
     ActionId next = first;
+    size_t orphans = scanned_orphans_.size();
+    auto orphan = [&](std::string_view text, int64_t rows) {  // what a build would remove
+      scanned_orphans_.push_back(Orphan{ds.id, std::string(text), "", "", rows});
+    };
     Status scan = txn.for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
                                                         const PartitionRecord& r) {
-      if (!find_partition_text(ds.keys, text, g_.pool, tuple)) return;
+      if (!find_partition_text(ds.keys, text, g_.pool, tuple)) return orphan(text, r.has_build() ? r.row_count : -1);
       std::optional<ActionId> a;
       if (next < end && std::equal(tuple.begin(), tuple.end(), g_.tuple_of(next).begin())) a = next;
       else a = g_.find(ds.id, tuple);
-      if (!a) return;
+      if (!a) return orphan(text, r.has_build() ? r.row_count : -1);
       next = *a + 1;
       if (selected_[*a]) records_[*a] = r;
-    });
-    if (scan.ok()) return;
-    for (ActionId a = first; a < end; ++a) records_[a].reset();  // a damaged record: go one by one
+    }, &damaged);
+    damaged_records_ += damaged.size();
+    for (const auto& text : damaged)
+      if (!find_partition_text(ds.keys, text, g_.pool, tuple) || !g_.find(ds.id, tuple)) orphan(text, -1);
+    if (scan.ok()) {
+      records_scanned_[ds.id] = 1;
+      return;
+    }
+    scanned_orphans_.erase(scanned_orphans_.begin() + static_cast<std::ptrdiff_t>(orphans), scanned_orphans_.end());
+    for (ActionId a = first; a < end; ++a) records_[a].reset();  // an LMDB error: go one by one
+    damaged_records_ -= damaged.size();
   }
   for (ActionId a = first; a < end; ++a) {
     if (!selected_[a]) continue;

@@ -94,6 +94,15 @@ struct BuildSummary {
   int64_t elapsed_ms = 0;
 };
 
+/// A recorded partition that the graph no longer has: a build deletes its data and record.
+struct Orphan {
+  DatasetId dataset = 0;
+  std::string partition;  // its recorded text form
+  std::string code;       // source_file_gone, not_produced, unknown_partition (--json)
+  std::string reason;     // for people: "source file data/raw/x.csv is gone"
+  int64_t rows = -1;      // as recorded; -1: unknown
+};
+
 class WorkerPool;  // evaluator_build.cc
 
 class Evaluator {
@@ -118,6 +127,12 @@ class Evaluator {
   const std::string& error(ActionId a) const;
   /// How many partition records were damaged (and treated as never built).
   size_t damaged_records() const { return damaged_records_; }
+  /// What a build would remove before running: recorded partitions the graph no longer has.
+  /// After plan(), reuses what its scans of the records saw.
+  Result<std::vector<Orphan>> find_orphans() const;
+  /// What build() removed, and how many damaged records it set aside (see evaluator_orphans.cc).
+  const std::vector<Orphan>& removed() const { return removed_; }
+  size_t damaged_set_aside() const { return damaged_set_aside_; }
   /// Inputs of `a` that changed since `a` was built (recorded later, or stale now).
   std::vector<ActionId> changed_inputs(ActionId a) const;
 
@@ -128,7 +143,8 @@ class Evaluator {
   Status hash_source_files(bool write_stat_cache);
   Status fingerprint_table_sources();
   Status check_outputs();
-  /// Deletes recorded partitions that the graph no longer has; returns how many.
+  /// Deletes recorded partitions that the graph no longer has, and damaged records (their
+  /// partitions are then rebuilt); returns how many partitions were removed.
   Result<size_t> remove_orphans();
   /// Computes the key of `a` from its inputs and decides its state (not run yet).
   void settle(ActionId a, bool building, bool force);
@@ -158,6 +174,10 @@ class Evaluator {
   std::vector<uint8_t> output_present_;       // per dataset
   std::vector<uint8_t> rebuilt_;              // per action: ran in this build
   size_t damaged_records_ = 0;                 // records that failed their checksum
+  std::vector<Orphan> removed_;               // by remove_orphans()
+  std::vector<uint8_t> records_scanned_;      // per dataset: load() scanned all its records...
+  std::vector<Orphan> scanned_orphans_;       // ...and found these (no reasons yet)
+  size_t damaged_set_aside_ = 0;              // by remove_orphans()
 };
 
 }  // namespace dbuild::exec

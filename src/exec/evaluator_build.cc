@@ -316,50 +316,6 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   return sum;
 }
 
-Result<size_t> Evaluator::remove_orphans() {
-  // Partitions recorded before but no longer produced (a source file was deleted, a window
-  // moved): a build from scratch would not have them, so their rows and records go.
-  std::vector<std::pair<DatasetId, std::string>> orphans;
-  {
-    auto txn = store_->read();
-    if (!txn.ok()) return txn.status();
-    for (const auto& ds : g_.model->datasets) {
-      if (ds.kind == Dataset::Kind::TableSource) continue;
-      Status s = txn->for_each_partition_of(ds.name, [&](std::string_view, std::string_view text,
-                                                         const PartitionRecord&) {
-        std::vector<int64_t> tuple(ds.keys.size());
-        if (!find_partition_text(ds.keys, text, g_.pool, tuple) || !g_.find(ds.id, tuple))
-          orphans.emplace_back(ds.id, std::string(text));
-      });
-      if (!s.ok()) return s;
-    }
-  }
-  if (orphans.empty()) return size_t{0};
-  auto engine = SqliteEngine::open(warehouse_);
-  if (!engine.ok()) return engine.status();
-  WriteBatch batch;
-  for (const auto& [id, text] : orphans) {
-    const Dataset& ds = g_.model->datasets[id];
-    StringPool scratch;
-    auto tuple = parse_partition_text(ds.keys, text, scratch);
-    if (tuple && ds.kind == Dataset::Kind::CommandTable) {  // its file, then its rows if loaded
-      std::error_code ec;
-      // Only a path dbuild could have written: inside the workspace, from safe values.
-      if (auto path = command_output_path(ds, *tuple, scratch); path.ok())
-        std::filesystem::remove(g_.model->root + "/" + *path, ec);
-    }
-    if (tuple && (ds.kind != Dataset::Kind::CommandTable || ds.format != kNone)) {
-      // The data first: a record must never outlive the data it describes.
-      Status s = (*engine)->delete_partition(ds.name, key_columns(ds, *tuple, scratch));
-      if (!s.ok()) return s;
-    }
-    batch.delete_partition(ds.name, text);
-  }
-  Status s = store_->commit(batch);
-  if (!s.ok()) return s;
-  return orphans.size();
-}
-
 Status Evaluator::start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool) {
   // Build protocol: before an action's data can commit, its record says an attempt with its
   // new key is in flight. A build killed after the data commit and before the new record

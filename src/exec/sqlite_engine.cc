@@ -1,5 +1,9 @@
 #include "exec/sqlite_engine.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "base/interrupt.h"
@@ -19,20 +23,39 @@ Result<std::unique_ptr<SqliteEngine>> SqliteEngine::open(const std::string& path
                                                          const EngineOptions& options) {
   sqlite3* db = nullptr;
   // NOMUTEX: the connection is used by one thread at a time (see the header), so SQLite's
-  // per-call connection mutex is not needed.
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // per-call connection mutex is not needed. An existing file this user cannot write (or in a
+  // directory it cannot write, where WAL's -shm cannot be made) is opened read-only: reading
+  // commands work, writes fail with SQLite's "readonly database".
+  bool read_only = path != ":memory:" && ::access(path.c_str(), F_OK) == 0 &&
+                   (::access(path.c_str(), W_OK) != 0 ||
+                    ::access(std::filesystem::path(path).parent_path().empty()
+                                 ? "."
+                                 : std::filesystem::path(path).parent_path().c_str(),
+                             W_OK) != 0);
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  std::string name = path;
+  if (read_only && ::access((path + "-shm").c_str(), F_OK) != 0) {
+    // Without a -shm file SQLite cannot read a WAL database it may not write unless told the
+    // file is immutable; with no -shm there is no live writer (it would have made one).
+    name = "file:";
+    for (char c : std::filesystem::absolute(path).string())
+      name += c == '?' || c == '#' || c == '%' ? fmt::format("%{:02X}", static_cast<unsigned char>(c)) : std::string(1, c);
+    name += "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteEngine> engine(new SqliteEngine(db, std::make_unique<RegexCache>()));
   if (rc != SQLITE_OK) {
     return Status::Error(fmt::format("{}: cannot open the database: {}", path,
                                      db ? sqlite3_errmsg(db) : "out of memory"));
   }
-  Status s = engine->configure(options);
+  Status s = read_only ? engine->configure_read_only(options) : engine->configure(options);
   if (!s.ok()) return Status::Error(fmt::format("{}: {}", path, s.message()));
   return engine;
 }
 
-Status SqliteEngine::configure(const EngineOptions& options) {
+/// Settings of every connection, read-only or not.
+void SqliteEngine::configure_common(const EngineOptions& options) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
@@ -40,6 +63,19 @@ Status SqliteEngine::configure(const EngineOptions& options) {
   // otherwise a misspelled column in a query or check silently compares with a constant.
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+  // A SIGINT or SIGTERM aborts the running statement; its transaction then rolls back.
+  sqlite3_progress_handler(db_, 10000, [](void*) { return interrupt_signal() != 0 ? 1 : 0; }, nullptr);
+}
+
+Status SqliteEngine::configure_read_only(const EngineOptions& options) {
+  configure_common(options);
+  Status s = exec_sql(db_, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536");
+  if (!s.ok()) return s;
+  return register_functions(db_, regex_cache_.get());
+}
+
+Status SqliteEngine::configure(const EngineOptions& options) {
+  configure_common(options);
   Result<Stmt> wal = Stmt::prepare(db_, "PRAGMA journal_mode=WAL");
   if (!wal.ok()) return wal.status();
   Result<bool> row = wal->step();
@@ -51,8 +87,6 @@ Status SqliteEngine::configure(const EngineOptions& options) {
   Status s = exec_sql(db_, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; "
                            "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536");
   if (!s.ok()) return s;
-  // A SIGINT or SIGTERM aborts the running statement; its transaction then rolls back.
-  sqlite3_progress_handler(db_, 10000, [](void*) { return interrupt_signal() != 0 ? 1 : 0; }, nullptr);
   return register_functions(db_, regex_cache_.get());
 }
 

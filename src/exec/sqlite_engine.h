@@ -95,7 +95,10 @@ struct EngineOptions {
 /// One connection to a warehouse database file (see the file comment for the guarantees).
 class SqliteEngine {
  public:
-  /// Opens or creates the database at `path` (":memory:" for a private in-memory one).
+  /// Opens or creates the database at `path` (":memory:" for a private in-memory one). An
+  /// existing file that this user cannot write, or in a directory it cannot write, is opened
+  /// read-only (writes then fail); without a -shm file, as immutable (SQLite could not read a
+  /// WAL database otherwise), so rows only in an un-checkpointed -wal file are not seen.
   static Result<std::unique_ptr<SqliteEngine>> open(const std::string& path,
                                                    const EngineOptions& options = {});
   ~SqliteEngine();
@@ -142,6 +145,8 @@ class SqliteEngine {
   /// "table" or "view" for `name` in `schema` (empty: as an unqualified name resolves);
   /// empty when there is no such object.
   Result<std::string> object_type(const std::string& schema, const std::string& name);
+  void configure_common(const EngineOptions& options);
+  Status configure_read_only(const EngineOptions& options);  // no WAL switch, no writes
 
   sqlite3* db_;
   std::unique_ptr<RegexCache> regex_cache_;  // used by db_'s functions; outlives db_

@@ -22,21 +22,27 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
     if (ds.kind == Dataset::Kind::TableSource) continue;
     bool file_output = ds.kind == Dataset::Kind::CommandTable && ds.format == kNone;
     std::vector<std::pair<std::string, PartitionRecord>> records;
+    std::vector<std::string> damaged;
     {
       auto txn = store.read();  // released before the engine reads, keeping the snapshot short
       if (!txn.ok()) return txn.status();
       Status s = txn->for_each_partition_of(
           ds.name, [&](std::string_view, std::string_view p, const PartitionRecord& r) {
             if (r.has_build()) records.emplace_back(std::string(p), r);
-          });
+          }, &damaged);
       if (!s.ok()) return s;
+    }
+    auto label_of = [&](const std::string& text) { return ds.keys.empty() ? ds.name : ds.name + "@" + text; };
+    for (const auto& text : damaged) {
+      ++*checked;
+      out.push_back({label_of(text), "its state record is damaged; the next build sets it aside and rebuilds the partition"});
     }
     auto exists = file_output ? Result<bool>(true) : (*engine)->table_exists(ds.name);
     if (!exists.ok()) return exists.status();
-    StringPool pool = g.pool;
+    StringPool pool;  // the partitions' own ids: key_columns() reads their values from it
     for (const auto& [text, rec] : records) {
       ++*checked;
-      std::string label = text.empty() ? ds.name : ds.name + "@" + text;
+      std::string label = label_of(text);
       if (rec.status == PartitionStatus::kInFlight) {
         out.push_back({label, "a build was interrupted while writing it; the next build redoes it", true});
         continue;

@@ -20,7 +20,7 @@ struct Mismatch {
 };
 
 /// Recomputes the fingerprint of every recorded partition of the graph's tables and file
-/// sources in the warehouse and compares it with the record.
+/// sources in the warehouse and compares it with the record. A damaged record is a mismatch.
 Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateStore& store,
                                              const std::string& warehouse, size_t* checked);
 

@@ -22,7 +22,7 @@ std::string ActionGraph::partition_text(ActionId a) const {
 std::string ActionGraph::label(ActionId a) const {
   std::string p = partition_text(a);
   const std::string& name = model->datasets[dataset_of(a)].name;
-  return p.empty() ? name : name + "@" + p;
+  return model->datasets[dataset_of(a)].keys.empty() ? name : name + "@" + p;
 }
 
 std::optional<ActionId> ActionGraph::find(DatasetId d, std::span<const int64_t> tuple) const {
@@ -112,6 +112,22 @@ void add_edges(const ActionGraph& g, const Dataset& out, const InputDef& in,
   }
 }
 
+/// The tuple of raw key values (a table source's row); false if one does not fit its type.
+bool raw_tuple(const std::vector<PartitionKeyDef>& keys, const std::vector<std::string>& row, StringPool& pool,
+               std::vector<int64_t>& out) {
+  if (row.size() != keys.size()) return false;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k].type == KeyType::String) {
+      out[k] = pool.intern(row[k]);
+      continue;
+    }
+    auto v = parse_key_value(keys[k].type, row[k]);
+    if (!v) return false;
+    out[k] = *v;
+  }
+  return true;
+}
+
 Status source_partitions(const Model& model, const Dataset& ds, SourceLister& lister, ActionGraph& g) {
   PartitionList& parts = g.partitions[ds.id];
   if (ds.kind == Dataset::Kind::FileSource) {
@@ -125,14 +141,15 @@ Status source_partitions(const Model& model, const Dataset& ds, SourceLister& li
   }
   auto listed = lister.list_table_partitions(ds);
   if (!listed.ok()) return listed.status();
-  for (const auto& row : *listed) {
-    auto tuple = parse_partition_text(ds.keys, fmt::format("{}", fmt::join(row, ",")), g.pool);
-    if (!tuple) {
+  for (auto& w : listed->warnings) g.warnings.push_back(std::move(w));
+  std::vector<int64_t> tuple(ds.keys.size());
+  for (const auto& row : listed->tuples) {
+    if (!raw_tuple(ds.keys, row, g.pool, tuple)) {
       g.warnings.push_back(fmt::format("{}: partition ({}) does not fit its key types; skipped",
                                        ds.name, fmt::join(row, ", ")));
       continue;
     }
-    parts.add(*tuple);
+    parts.add(tuple);
   }
   parts.sort_unique();
   return Status::Ok();

@@ -19,13 +19,21 @@ namespace dbuild {
 
 using ActionId = uint32_t;
 
+/// The partitions of one table source, as its engine lists them.
+struct ListedPartitions {
+  /// Distinct key tuples, each as one raw value per key (a string value as it is stored, not
+  /// in the escaped text form). Never NULL: rows with a NULL key belong to no partition.
+  std::vector<std::vector<std::string>> tuples;
+  /// What was left out and why (rows with NULL keys), one message each, for the user.
+  std::vector<std::string> warnings;
+};
+
 /// Lists the partitions of existing tables (table sources). The engine implements it;
 /// tests fake it.
 class SourceLister {
  public:
   virtual ~SourceLister() = default;
-  /// Distinct key tuples of `ds.source_table`, each as one text value per key.
-  virtual Result<std::vector<std::vector<std::string>>> list_table_partitions(const Dataset& ds) = 0;
+  virtual Result<ListedPartitions> list_table_partitions(const Dataset& ds) = 0;
 };
 
 struct ActionGraph {
@@ -36,7 +44,7 @@ struct ActionGraph {
   std::vector<ActionId> first_action;           // per dataset, then the total action count
   std::vector<uint64_t> input_begin;            // per action, then the total edge count
   std::vector<ActionId> inputs;                 // per action: grouped by input dataset
-  std::vector<std::string> warnings;            // files skipped during discovery
+  std::vector<std::string> warnings;            // files and rows skipped during discovery
 
   size_t size() const { return first_action.empty() ? 0 : first_action.back(); }
   DatasetId dataset_of(ActionId a) const;
@@ -49,7 +57,8 @@ struct ActionGraph {
   }
   /// The partition's text form (what users type after `@`).
   std::string partition_text(ActionId a) const;
-  /// `dataset@partition`, or `dataset` when unpartitioned.
+  /// `dataset@partition`, or `dataset` when unpartitioned (`dataset@` is the partition whose
+  /// one string key is empty).
   std::string label(ActionId a) const;
   /// The action of dataset `d`'s partition `tuple`, if it exists.
   std::optional<ActionId> find(DatasetId d, std::span<const int64_t> tuple) const;

@@ -13,8 +13,8 @@ namespace {
 class FakeLister : public SourceLister {
  public:
   std::map<std::string, std::vector<std::vector<std::string>>> tables;
-  Result<std::vector<std::vector<std::string>>> list_table_partitions(const Dataset& ds) override {
-    return tables[ds.name];
+  Result<ListedPartitions> list_table_partitions(const Dataset& ds) override {
+    return ListedPartitions{tables[ds.name], {}};
   }
 };
 

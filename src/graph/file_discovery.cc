@@ -67,6 +67,21 @@ Segment compile_segment(const std::string& text, const std::vector<PartitionKeyD
   return seg;
 }
 
+/// What a path that should be a regular file is instead ("" if it is one, or is absent).
+std::string not_a_file(const fs::path& p) {
+  std::error_code ec;
+  fs::file_status link = fs::symlink_status(p, ec);
+  if (ec || !fs::exists(link)) return "";
+  fs::file_status target = fs::status(p, ec);
+  if (fs::is_regular_file(target)) return "";
+  if (fs::is_symlink(link) && !fs::exists(target)) return "a dangling symbolic link";
+  if (fs::is_directory(target)) return "a directory";
+  if (fs::is_fifo(target)) return "a FIFO";
+  if (fs::is_block_file(target) || fs::is_character_file(target)) return "a device";
+  if (fs::is_socket(target)) return "a socket";
+  return "not a regular file";
+}
+
 /// Walks the segments depth-first, collecting matches.
 struct Walker {
   const std::vector<Segment>& segs;
@@ -74,6 +89,21 @@ struct Walker {
   StringPool& pool;
   std::vector<DiscoveredFile>& out;
   std::vector<std::string>* skipped;
+  std::vector<std::string> bad;  // matched paths that are not regular files: "path is a FIFO"
+
+  /// Notes a path where a directory is expected that is a dangling symbolic link: the files
+  /// below it may be only out of reach, not gone.
+  void note_dangling(const fs::path& p, const std::string& rel) {
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(p, ec)) && !fs::exists(fs::status(p, ec)))
+      bad.push_back(fmt::format("{} is a dangling symbolic link", rel));
+  }
+
+  /// Notes a matched path that is there but is not a regular file.
+  void note_not_file(const fs::path& p, const std::string& rel) {
+    std::string what = not_a_file(p);
+    if (!what.empty()) bad.push_back(fmt::format("{} is {}", rel, what));
+  }
 
   void walk(const fs::path& dir, const std::string& rel, size_t i,
             std::vector<std::optional<std::string>> values) {
@@ -85,12 +115,18 @@ struct Walker {
       std::string next_rel = rel.empty() ? seg.literal : rel + "/" + seg.literal;
       if (last) {
         if (fs::is_regular_file(next, ec)) emit(next_rel, values);
+        else note_not_file(next, next_rel);
       } else if (fs::is_directory(next, ec)) {
         walk(next, next_rel, i + 1, values);
+      } else {
+        note_dangling(next, next_rel);
       }
       return;
     }
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::directory_iterator it(dir, ec), end;
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+      bad.push_back(fmt::format("{} cannot be listed ({})", rel.empty() ? "the workspace" : rel, ec.message()));
+    for (; !ec && it != end; it.increment(ec)) {
       std::string name = it->path().filename().string();
       if (name.starts_with(".")) continue;
       std::vector<std::string> groups(seg.group_keys.size());
@@ -112,8 +148,11 @@ struct Walker {
       std::string next_rel = rel.empty() ? name : rel + "/" + name;
       if (last) {
         if (it->is_regular_file(ec)) emit(next_rel, vals);
+        else note_not_file(it->path(), next_rel);
       } else if (it->is_directory(ec)) {
         walk(it->path(), next_rel, i + 1, vals);
+      } else {
+        note_dangling(it->path(), next_rel);
       }
     }
   }
@@ -157,6 +196,12 @@ Result<std::vector<DiscoveredFile>> discover_files(const std::string& root, cons
   Walker w{segs, ds, pool, out, skipped};
   w.walk(start, fs::path(ds.path_template).is_absolute() ? "/" : "", 0,
          std::vector<std::optional<std::string>>(ds.keys.size()));
+  if (!w.bad.empty())  // its partition would vanish, and its data with it: refuse instead
+    return Status::Error(fmt::format(
+        "source `{}`: {}{}, under its path template `{}`; make it a regular file (or directory) or move it "
+        "out of the way (nothing was built or removed)",
+        ds.name, w.bad.front(), w.bad.size() > 1 ? fmt::format(" (and {} more)", w.bad.size() - 1) : "",
+        ds.path_template));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.tuple < b.tuple; });
   // Two files for one partition (2024-03-05T13 and "2024-03-05 13"): keep the first, report.
   auto dup = std::adjacent_find(out.begin(), out.end(), [](auto& a, auto& b) { return a.tuple == b.tuple; });

@@ -20,6 +20,8 @@ struct DiscoveredFile {
 
 /// Lists files under `root` matching `ds.path_template`, sorted by partition.
 /// Values that look right but are invalid (2024-02-30) are skipped with a message in `skipped`.
+/// A matching path that is not a regular file (a directory, FIFO, device, dangling symlink) is
+/// an error naming it: its partition must not silently vanish.
 Result<std::vector<DiscoveredFile>> discover_files(const std::string& root, const Dataset& ds,
                                                    StringPool& pool, std::vector<std::string>* skipped);
 

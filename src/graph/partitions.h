@@ -56,17 +56,30 @@ class PartitionList {
   std::vector<int64_t> values_;
 };
 
-/// A partition's text form, as users type it after `@`: key values joined by `,`
-/// (2024-03-05; 2024-03-05,US); empty for an unpartitioned dataset.
+/// THE TEXT FORM of a partition: what users type after `@`, what plan/why/status and --json
+/// print, and the partition part of state store keys. One codec for all, injective: distinct
+/// tuples give distinct texts, and parsing a text then printing the tuple gives the text back.
+///
+///   - values are joined by `,` (2024-03-05,US); an unpartitioned dataset's text is empty;
+///   - date 2024-03-05, month 2024-03, hour 2024-03-05T13 (years 0000-9999), int 42 or -7
+///     (no `+`, no leading zeros);
+///   - a string value is itself, except that these bytes are written %XX (upper-case hex):
+///     `%` `,` `@` `*` `?` `+`, control characters (0x00-0x1F, 0x7F), bytes that are not part
+///     of valid UTF-8, and a `.` next to another `.` (`..` makes ranges). So `a,b` is `a%2Cb`
+///     and `C++` is `C%2B%2B`, while `US`, `New York` and `v1.2` are typed as they are.
+/// Parsing is strict: a text any other way (lower-case hex, a needless escape, 007, a space
+/// instead of T) names no partition.
 std::string partition_text(const std::vector<PartitionKeyDef>& keys, std::span<const int64_t> tuple,
                            const StringPool& pool);
+/// Appends the text form of one string key value to `out`.
+void append_key_text(std::string& out, std::string_view value);
 /// Parses a partition's text form. Unknown string values are interned.
 std::optional<std::vector<int64_t>> parse_partition_text(const std::vector<PartitionKeyDef>& keys,
                                                          std::string_view text, StringPool& pool);
 
 /// Parses a partition's text form without interning into `out` (one value per key): a string
 /// value the pool does not know names no existing partition, so the result is false.
-/// Allocates nothing.
+/// Allocates nothing unless a string value has escapes.
 bool find_partition_text(const std::vector<PartitionKeyDef>& keys, std::string_view text,
                          const StringPool& pool, std::span<int64_t> out);
 

@@ -76,9 +76,15 @@ Status select_partitions(const ActionGraph& g, const Dataset& ds, const std::str
   auto tuple = parse_partition_text(ds.keys, spec, scratch);
   if (!tuple) {
     std::string form;
-    for (const auto& k : ds.keys) form += (form.empty() ? "" : ",") + std::string(key_type_example(k.type));
-    return Status::Error(fmt::format("`{}@{}` is not a partition of `{}`: write it like {}@{}", ds.name,
-                                     spec, ds.name, ds.name, form));
+    bool strings = false;
+    for (const auto& k : ds.keys) {
+      form += (form.empty() ? "" : ",") + std::string(key_type_example(k.type));
+      strings |= k.type == KeyType::String;
+    }
+    return Status::Error(fmt::format("`{}@{}` is not a partition of `{}`: write it like {}@{}{}", ds.name,
+                                     spec, ds.name, ds.name, form,
+                                     strings ? " (in a string value, write % , @ * ? + as %25 %2C %40 %2A %3F %2B)"
+                                             : ""));
   }
   auto a = g.find(ds.id, *tuple);
   if (!a) {

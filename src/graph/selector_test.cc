@@ -10,9 +10,7 @@ namespace {
 
 class NoTables : public SourceLister {
  public:
-  Result<std::vector<std::vector<std::string>>> list_table_partitions(const Dataset&) override {
-    return std::vector<std::vector<std::string>>{};
-  }
+  Result<ListedPartitions> list_table_partitions(const Dataset&) override { return ListedPartitions{}; }
 };
 
 /// ev (3 days) -> daily -> total, plus an unrelated monthly source.

@@ -76,13 +76,16 @@ int lock_nonblocking(int fd) {
 }  // namespace
 
 Result<BuildLock> BuildLock::acquire(const std::string& lock_path,
-                                     const std::string& holder_description) {
+                                     const std::string& holder_description,
+                                     bool* held_by_other) {
+  if (held_by_other) *held_by_other = false;
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Status::Error(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
   }
   if (lock_nonblocking(fd) != 0) {
     int err = errno;
+    if (held_by_other) *held_by_other = err == EWOULDBLOCK;
     std::string message = err == EWOULDBLOCK
                               ? held_message(fd)
                               : fmt::format("cannot lock {}: {}", lock_path, std::strerror(err));

@@ -22,8 +22,11 @@ class BuildLock {
   /// `holder_description` (e.g. the command line) in it. Error if another holder has it:
   /// "another dbuild build is running (pid 1234, started 2026-11-30 10:02:03: dbuild build
   /// -j2); wait for it or stop it".
+  /// *held_by_other (if given) tells that case apart from others (the file cannot be opened,
+  /// e.g. a read-only workspace).
   static Result<BuildLock> acquire(const std::string& lock_path,
-                                   const std::string& holder_description);
+                                   const std::string& holder_description,
+                                   bool* held_by_other = nullptr);
 
   BuildLock() = default;
   ~BuildLock() { release(); }

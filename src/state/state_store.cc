@@ -203,6 +203,26 @@ Status StateStore::open_env(const Options& options, size_t file_bytes, int* rc) 
   if (*rc == 0) return Status::Ok();
   mdb_env_close(env_);  // required after a failed open
   env_ = nullptr;
+  if (mode_ == OpenMode::kReadOnly && *rc == EACCES && (flags & MDB_NOLOCK) == 0) {
+    // A workspace this user cannot write: lock.mdb cannot be opened for writing, so read
+    // without LMDB's reader table. No build can be writing as this user; one by another user
+    // could, which is the price of reading a state one cannot lock.
+    return open_env_without_lock(options, file_bytes, rc);
+  }
+  return lmdb::error(*rc, "open " + dir_);
+}
+
+Status StateStore::open_env_without_lock(const Options& options, size_t file_bytes, int* rc) {
+  *rc = mdb_env_create(&env_);
+  if (*rc != 0) return lmdb::error(*rc, "create environment");
+  size_t map = std::max(options.initial_map_bytes, file_bytes * 2);
+  map = (map + (size_t{1} << 20) - 1) & ~((size_t{1} << 20) - 1);
+  mdb_env_set_maxdbs(env_, kMaxDbs);
+  mdb_env_set_mapsize(env_, map);
+  *rc = mdb_env_open(env_, dir_.c_str(), MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK, 0644);
+  if (*rc == 0) return Status::Ok();
+  mdb_env_close(env_);
+  env_ = nullptr;
   return lmdb::error(*rc, "open " + dir_);
 }
 

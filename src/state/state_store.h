@@ -60,6 +60,8 @@
 /// CONCURRENCY. One StateStore per directory per process (LMDB's rule; a second open() in the
 /// same process fails). Across processes: one writer at a time (LMDB's lock; dbuild also holds
 /// the BuildLock), and any number of kReadOnly stores beside it, which see committed snapshots.
+/// A kReadOnly store in a directory its user cannot write (lock.mdb not writable) opens with
+/// MDB_NOLOCK and creates no file: it must not run beside a writer (none can run as that user).
 /// Within a process, StateStore is thread-safe: writes are serialized; ReadTxns are cheap (a
 /// brief mutex to open; readers never wait for each other or for writers, only for a map
 /// resize) and a thread pool may open one per task. A ReadTxn may move between threads
@@ -122,6 +124,10 @@ class ReadTxn {
   Status for_each_partition(const PartitionFn& fn) const;
   /// Every partition record of one dataset, ordered by partition text.
   Status for_each_partition_of(std::string_view dataset, const PartitionFn& fn) const;
+  /// The same, but a record that fails to decode (a flipped bit) does not end the scan: its
+  /// partition text is appended to *damaged and the scan goes on. Errors are LMDB's only.
+  Status for_each_partition_of(std::string_view dataset, const PartitionFn& fn,
+                               std::vector<std::string>* damaged) const;
 
   /// The log one run wrote for dataset@partition.
   Result<std::optional<std::string>> log(std::string_view dataset, std::string_view partition,
@@ -144,7 +150,8 @@ class ReadTxn {
   void release();
   /// Decodes every record; *problem describes the first that fails (empty: none).
   Status check_all(std::string* problem) const;
-  Status scan_partitions(std::string_view prefix, const PartitionFn& fn) const;
+  Status scan_partitions(std::string_view prefix, const PartitionFn& fn,
+                         std::vector<std::string>* damaged = nullptr) const;
 
   const StateStore* store_ = nullptr;
   MDB_txn* txn_ = nullptr;  // null: holds nothing
@@ -295,6 +302,8 @@ class StateStore {
   friend class ReadTxn;
   StateStore(std::string dir, OpenMode mode);
   Status open_env(const Options& options, size_t file_bytes, int* rc);
+  /// kReadOnly in a directory this user cannot write: MDB_NOLOCK (no reader table).
+  Status open_env_without_lock(const Options& options, size_t file_bytes, int* rc);
   Status probe_state(StateProbe* probe, int* rc) const;
   Status open_databases(Opened* out);
   Status attach_databases(Opened* out);

@@ -93,7 +93,14 @@ Status ReadTxn::for_each_partition_of(std::string_view dataset, const PartitionF
   return scan_partitions(codec::dataset_prefix(dataset), fn);
 }
 
-Status ReadTxn::scan_partitions(std::string_view prefix, const PartitionFn& fn) const {
+Status ReadTxn::for_each_partition_of(std::string_view dataset, const PartitionFn& fn,
+                                     std::vector<std::string>* damaged) const {
+  if (!codec::check_names(dataset, "").ok()) return Status::Ok();
+  return scan_partitions(codec::dataset_prefix(dataset), fn, damaged);
+}
+
+Status ReadTxn::scan_partitions(std::string_view prefix, const PartitionFn& fn,
+                                std::vector<std::string>* damaged) const {
   if (txn_ == nullptr) return empty_txn();
   Status bad;
   PartitionRecord record;
@@ -102,7 +109,8 @@ Status ReadTxn::scan_partitions(std::string_view prefix, const PartitionFn& fn) 
     if (!codec::split_partition_key(key, &dataset, &partition)) {
       bad = lmdb::corrupt("partitions", key, Status::Error("malformed key"));
     } else if (Status s = codec::decode_partition(key, value, &record); !s.ok()) {
-      bad = lmdb::corrupt("partitions", key, s);
+      if (damaged) damaged->emplace_back(partition);
+      else bad = lmdb::corrupt("partitions", key, s);
     } else {
       fn(dataset, partition, record);
     }
