@@ -15,7 +15,11 @@ namespace {
 
 /// Recursive descent over a template expression: sum := term (('+'|'-') term)*;
 /// term := NAME | NAME '(' args ')' | NUMBER | STRING | '(' sum ')' | '-' term.
+/// At most kMaxTerms terms: that bounds the recursion (one level per nested term) and the
+/// depth of the tree, which later stages walk recursively too.
 class ExprParser {
+  static constexpr size_t kMaxTerms = 256;
+
  public:
   ExprParser(std::string_view src, const TextOrigin& origin, uint32_t base, Diagnostics& diags)
       : src_(src), origin_(origin), base_(base), diags_(diags) {}
@@ -66,6 +70,8 @@ class ExprParser {
   std::optional<ast::Expr> term() {
     skip_space();
     if (pos_ >= src_.size()) return fail("empty template: expected a name or a value");
+    if (++terms_ > kMaxTerms)
+      return fail(fmt::format("template too long: a template holds at most {} terms", kMaxTerms));
     size_t start = pos_;
     char c = src_[pos_];
     ast::Expr e;
@@ -143,6 +149,7 @@ class ExprParser {
   uint32_t base_;
   Diagnostics& diags_;
   size_t pos_ = 0;
+  size_t terms_ = 0;  // term() calls so far
   bool failed_ = false;
 };
 
