@@ -21,9 +21,10 @@
 
 namespace {
 
-// Known front-end crashes that are being fixed in the model builder: Builder::expr recurses
-// once per nesting level (deep nesting overflows the stack) and std::stoll aborts on numbers
-// out of int64 range. Until those fixes land, inputs that would only rediscover them are
+// Known front-end crashes that are being fixed: Builder::expr (syntax/rules_parser.cc)
+// recurses once per nesting level, so deep nesting overflows the stack, and the model
+// builder's std::stoll aborts on numbers out of int64 range (`check row_count > 1e20` spelled
+// in digits). Until those fixes land, inputs that would only rediscover them are
 // skipped, so that the fuzzer keeps looking for new crashes. Remove both limits then.
 constexpr int kMaxNesting = 64;
 constexpr size_t kMaxDigitRun = 18;
