@@ -109,16 +109,35 @@ std::vector<SqlToken> tokenize_sql(std::string_view sql) {
   return tokens;
 }
 
+namespace {
+
+/// Appends the normalized tokens of `sql` to *out. Inside a template a `{{` token is kept as
+/// written: template expressions hold no templates, and normalizing one nested `{{` per level
+/// would recurse as deep as the text is long (a long run of braces overflowed the stack).
+void append_normalized(std::string_view sql, bool in_template, std::string* out) {
+  bool first = true;
+  for (const SqlToken& t : tokenize_sql(sql)) {
+    if (t.kind == SqlToken::Kind::Comment) continue;
+    if (!first) *out += ' ';
+    first = false;
+    if (t.kind == SqlToken::Kind::Word) {
+      *out += lower(t.text);
+    } else if (t.kind == SqlToken::Kind::Template && !in_template) {
+      *out += "{{";
+      append_normalized(t.text.substr(2, t.text.size() >= 4 ? t.text.size() - 4 : 0), true, out);
+      *out += "}}";
+    } else {
+      *out += t.text;
+    }
+  }
+}
+
+}  // namespace
+
 std::string normalize_sql(std::string_view sql) {
   std::string out;
   out.reserve(sql.size());
-  for (const SqlToken& t : tokenize_sql(sql)) {
-    if (t.kind == SqlToken::Kind::Comment) continue;
-    if (!out.empty()) out += ' ';
-    if (t.kind == SqlToken::Kind::Word) out += lower(t.text);
-    else if (t.kind == SqlToken::Kind::Template) out += "{{" + normalize_sql(t.text.substr(2, t.text.size() >= 4 ? t.text.size() - 4 : 0)) + "}}";
-    else out += t.text;
-  }
+  append_normalized(sql, false, &out);
   return out;
 }
 

@@ -53,5 +53,15 @@ TEST_CASE("unterminated strings and comments do not crash") {
   CHECK(names("FROM").empty());
 }
 
+TEST_CASE("regression: a long run of template braces normalizes without deep recursion") {
+  // Each `{{` inside an unterminated template used to be normalized by a nested call.
+  std::string braces(1 << 20, '{');
+  std::string normal = normalize_sql(braces);
+  CHECK(normal.starts_with("{{{{"));
+  CHECK(normal.size() < braces.size() + 8);
+  CHECK(normalize_sql("SELECT {{ {{ day }}") == "select {{{{ day }}");
+  CHECK(normalize_sql("SELECT {{ Day - 1 }}") == "select {{day - 1}}");
+}
+
 }  // namespace
 }  // namespace dbuild

@@ -17,6 +17,8 @@ namespace {
 
 /// Recursive descent over a template expression: sum := term (('+'|'-') term)*;
 /// term := NAME | NAME '(' args ')' | NUMBER | STRING | '(' sum ')' | '-' term.
+/// At most kMaxNesting levels and kMaxExprDepth terms: that bounds the recursion (one level
+/// per nested term) and the depth of the tree, which later stages walk recursively too.
 class ExprParser {
  public:
   ExprParser(std::string_view src, const TextOrigin& origin, uint32_t base, Diagnostics& diags)

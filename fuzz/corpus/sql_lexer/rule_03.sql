@@ -1,0 +1,3 @@
+
+    SELECT * FROM daily_url_errors WHERE errors < 1
+  

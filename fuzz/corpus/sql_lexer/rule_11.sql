@@ -1,0 +1,3 @@
+
+    SELECT sum(revenue) AS revenue_7d FROM daily_revenue
+  

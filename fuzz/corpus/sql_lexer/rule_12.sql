@@ -1,0 +1,5 @@
+
+    SELECT customer, sum(amount) AS total
+    FROM orders
+    GROUP BY customer
+  

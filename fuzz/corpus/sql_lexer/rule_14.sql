@@ -1,0 +1,5 @@
+
+    SELECT url, count(*) AS hits
+    FROM daily_logs
+    GROUP BY url
+  

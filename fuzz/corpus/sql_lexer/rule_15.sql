@@ -1,0 +1,1 @@
+ SELECT * FROM raw_logs WHERE substr(time, 1, 10) = {{ day }} 

@@ -1,0 +1,1 @@
+ SELECT url, sum(hits) AS hits FROM daily_urls GROUP BY url 

@@ -1,0 +1,1 @@
+ SELECT product, sum(quantity) AS quantity FROM sales GROUP BY product 

@@ -1,0 +1,3 @@
+
+    SELECT * FROM daily_urls WHERE hits <= 0
+  

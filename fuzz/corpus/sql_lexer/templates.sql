@@ -1,0 +1,1 @@
+SELECT * FROM logs WHERE day = {{ day - 1 }} AND m = {{month(day)}} AND {{ 'x' }}

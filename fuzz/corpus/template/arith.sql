@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE d BETWEEN {{ day - 7 }} AND {{ day + 1 }} AND h = {{ -(hour - 2) }}

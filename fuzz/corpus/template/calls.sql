@@ -1,0 +1,1 @@
+{{ month(day) }} {{ date(hour) }} {{ year(day) }} {{ hour(hour) }} {{ year(month) }}

@@ -1,0 +1,1 @@
+SELECT {{ day }}, {{ hour }}, {{ month }}, {{ shard }}, {{ site }} FROM t

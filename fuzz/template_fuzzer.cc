@@ -1,0 +1,58 @@
+// Fuzzes `{{ }}` templates: splitting SQL or command text into literal parts and template
+// expressions, rendering the diagnostics of malformed ones, and evaluating every parsed
+// expression for one partition of a dataset keyed by every key type (as a build does).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "base/diagnostic.h"
+#include "base/source_files.h"
+#include "exec/action_specs.h"
+#include "model/template_text.h"
+
+namespace {
+
+using dbuild::KeyType;
+
+/// A dataset with one key of each type and a model with a numeric and a text variable.
+struct Fixture {
+  dbuild::Model model;
+  dbuild::Dataset ds;
+  dbuild::StringPool pool;
+  std::vector<int64_t> tuple;
+
+  Fixture() {
+    model.vars["n"] = dbuild::VarDef{"n", "7", {}};
+    model.vars["region"] = dbuild::VarDef{"region", "eu-west", {}};
+    model.vars["unset"] = dbuild::VarDef{"unset", std::nullopt, {}};
+    ds.name = "t";
+    ds.keys = {{"day", KeyType::Date, {}},   {"hour", KeyType::Hour, {}},
+               {"month", KeyType::Month, {}}, {"shard", KeyType::Int, {}},
+               {"site", KeyType::String, {}}};
+    // 1995-07-14, its 13th hour, its month, shard 3, site "nasa".
+    tuple = {9325, 9325 * 24 + 13, (1995 - 1970) * 12 + 6, 3, pool.intern("nasa")};
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Fixture* fx = new Fixture;
+  std::string text(reinterpret_cast<const char*>(data), size);
+  dbuild::SourceFiles files;
+  dbuild::FileId file = files.add("fuzz.sql", text);
+  dbuild::Diagnostics diags;
+  fx->ds.text = text;
+  fx->ds.parts = dbuild::split_templates(text, dbuild::TextOrigin{file, 0, true}, diags);
+  diags.sort();
+  (void)dbuild::render(diags, files);
+  for (const dbuild::TemplatePart& part : fx->ds.parts) {
+    if (!part.is_template) continue;
+    (void)dbuild::exec::template_value(part.expr, fx->model, fx->ds, fx->tuple, fx->pool);
+  }
+  size_t params = 0;
+  (void)dbuild::exec::sql_with_parameters(fx->ds, &params);
+  return 0;
+}
