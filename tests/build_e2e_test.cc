@@ -71,16 +71,7 @@ table grand_total {
   std::string last_stderr;
 };
 
-/// `dataset@partition` of every action with this result.
-std::set<std::string> with_result(const json& j, const std::string& result) {
-  std::set<std::string> out;
-  for (const auto& a : j["actions"]) {
-    if (a["result"] != result) continue;
-    std::string p = a["partition"];
-    out.insert(a["dataset"].get<std::string>() + (p.empty() ? "" : "@" + p));
-  }
-  return out;
-}
+using testing::with_result;
 
 const std::set<std::string> kAll = {
     "sales@2024-03-01", "sales@2024-03-02", "sales@2024-03-03", "clean@2024-03-01", "clean@2024-03-02",

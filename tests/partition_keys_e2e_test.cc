@@ -29,12 +29,11 @@ struct Workspace {
   }
   /// stdout of `dbuild ARGS`.
   std::string run(const std::string& args) {
-    auto r = testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " " + args + " 2>" +
-                                      dir.path() + "/stderr.txt",
-                                  false);
-    err = testing::slurp(dir.path() + "/stderr.txt");
-    code = r.exit_code;
-    return r.output;
+    testing::DbuildIn dbuild{dir.path()};
+    std::string out = dbuild.run(args);
+    err = dbuild.err;
+    code = dbuild.code;
+    return out;
   }
   json run_json(const std::string& args) {
     std::string out = run(args);

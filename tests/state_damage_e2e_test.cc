@@ -28,12 +28,11 @@ table totals { partition region: string  sql "SELECT count(*) AS n FROM sales" }
     dir.write("data/us.csv", "x\n2\n3\n");
   }
   std::string run(const std::string& args) {
-    auto r = testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " " + args + " 2>" +
-                                      dir.path() + "/stderr.txt",
-                                  false);
-    err = testing::slurp(dir.path() + "/stderr.txt");
-    code = r.exit_code;
-    return r.output;
+    testing::DbuildIn dbuild{dir.path()};
+    std::string out = dbuild.run(args);
+    err = dbuild.err;
+    code = dbuild.code;
+    return out;
   }
 };
 

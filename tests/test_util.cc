@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include <nlohmann/json.hpp>
+
 namespace dbuild::testing {
 
 RunResult run_command(const std::string& command, bool merge_stderr) {
@@ -24,6 +26,26 @@ std::string slurp(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string DbuildIn::run(const std::string& args, const std::string& env) {
+  std::string err_path = dir + ".stderr";  // beside the directory: it may be read-only
+  RunResult r = run_command("cd " + dir + " && " + env + " " + dbuild_binary() + " " + args + " 2>" + err_path, false);
+  err = slurp(err_path);
+  std::remove(err_path.c_str());
+  code = r.exit_code;
+  return r.output;
+}
+
+std::set<std::string> with_result(const nlohmann::json& build, const std::string& result) {
+  std::set<std::string> out;
+  if (!build.contains("actions")) return out;
+  for (const auto& a : build["actions"]) {
+    if (a["result"] != result) continue;
+    std::string p = a["partition"];
+    out.insert(a["dataset"].get<std::string>() + (p.empty() ? "" : "@" + p));
+  }
+  return out;
 }
 
 }  // namespace dbuild::testing

@@ -3,8 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace dbuild::testing {
 
@@ -54,5 +57,18 @@ inline std::string source_dir() { return DBUILD_SOURCE_DIR; }
 
 /// Reads a whole file ("" when missing).
 std::string slurp(const std::string& path);
+
+/// The real binary run in one directory, keeping the exit code and stderr of the last run.
+struct DbuildIn {
+  std::string dir;
+  int code = -1;    // exit code of the last run
+  std::string err;  // its stderr
+
+  /// stdout of `dbuild ARGS` run in `dir`; `env` (NAME=VALUE ...) is set for that run only.
+  std::string run(const std::string& args, const std::string& env = "");
+};
+
+/// `dataset@partition` of every action of a `build --json` output with this result.
+std::set<std::string> with_result(const nlohmann::json& build, const std::string& result);
 
 }  // namespace dbuild::testing

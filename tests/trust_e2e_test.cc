@@ -24,17 +24,18 @@ namespace {
 /// A workspace and a way to run dbuild in it.
 struct Workspace {
   testing::TempDir dir;
+  testing::DbuildIn dbuild{dir.path()};
 
   testing::RunResult run(const std::string& args, const std::string& env = "") {
-    return testing::run_command("cd " + dir.path() + " && " + env + " " + testing::dbuild_binary() + " " + args);
+    std::string out = dbuild.run(args, env);
+    return {dbuild.code, out + dbuild.err};
   }
   json build_json(const std::string& args = "") {
-    auto r = testing::run_command("cd " + dir.path() + " && " + testing::dbuild_binary() + " build --json " + args +
-                                  " 2>/dev/null", false);
+    std::string out = dbuild.run("build --json " + args);
     try {
-      return json::parse(r.output);
+      return json::parse(out);
     } catch (...) {
-      FAIL_CHECK("not JSON: ", r.output);
+      FAIL_CHECK("not JSON: ", out, dbuild.err);
       return json{};
     }
   }
@@ -43,15 +44,7 @@ struct Workspace {
   }
 };
 
-std::set<std::string> with_result(const json& j, const std::string& result) {
-  std::set<std::string> out;
-  for (const auto& a : j["actions"]) {
-    if (a["result"] != result) continue;
-    std::string p = a["partition"];
-    out.insert(a["dataset"].get<std::string>() + (p.empty() ? "" : "@" + p));
-  }
-  return out;
-}
+using testing::with_result;
 
 /// Every row of every table, sorted: the warehouse's content.
 std::string content(const std::string& dir) {
@@ -86,8 +79,7 @@ TEST_CASE("trust: a build killed after a data commit and before its record never
   // those partitions hold the killed run's rows while their records still carry the old key.
   auto killed = w.run("build -j2 --var error_status=500", "DBUILD_TEST_KILL_AFTER_COMMITS=5");
   CHECK(killed.exit_code != 0);
-  auto plan = w.run("plan --json");
-  json planned = json::parse(plan.output.substr(plan.output.find('{')));
+  json planned = json::parse(w.dbuild.run("plan --json"));
   size_t interrupted = 0;
   for (const auto& a : planned["actions"])
     for (const auto& r : a["reasons"]) interrupted += r == "interrupted";

@@ -123,7 +123,8 @@ Result<std::vector<std::map<std::string, Value>>> run_query(const Model& m, cons
   auto tuple = test_partition(ds, t, pool);
   if (!tuple.ok()) return tuple.status();
   // The query sees what a build of that partition sees: the partitions its mapping selects.
-  for (const auto& [id, rows] : t.given) {
+  for (const auto& [given_id, rows] : t.given) {
+    DatasetId id = given_id;  // a lambda may not capture a structured binding (clang 14)
     auto in = std::find_if(ds.inputs.begin(), ds.inputs.end(), [&](const InputDef& i) { return i.dataset == id; });
     Result<RowTable> visible = in == ds.inputs.end() ? Result<RowTable>(rows)
                                                      : visible_rows(m, ds, *in, rows, *tuple, pool);
