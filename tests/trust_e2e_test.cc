@@ -279,6 +279,20 @@ table per_name {
   CHECK(testing::slurp(w.dir / "ws/out/ok.txt") == "ok\n");
 }
 
+TEST_CASE("trust: check refuses command outputs outside the workspace") {
+  Workspace w;
+  w.dir.write("workspace.dbuild", "");
+  w.dir.write("rules.dbuild", R"(
+table abs { command "echo > {{ output }}"  output "/tmp/dbuild-abs.txt" }
+table up { command "echo > {{ output }}"  output "out/../../up.txt" }
+)");
+  auto r = w.run("check");
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(r.output.find("rules.dbuild:2:51: error: the output path leaves the workspace") != std::string::npos,
+                r.output);
+  CHECK(r.output.find("rules.dbuild:3:50: error: the output path leaves the workspace") != std::string::npos);
+}
+
 TEST_CASE("trust: two partitions that would write one file are refused before anything runs") {
   Workspace w;
   w.dir.write("workspace.dbuild", "");

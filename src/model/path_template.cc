@@ -8,6 +8,24 @@
 
 namespace dbuild {
 
+bool escapes_workspace(std::string_view path) {
+  if (path.empty() || path.front() == '/') return true;
+  int depth = 0;  // directories below the root, walking the path's parts
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 void check_path_placeholders(std::string_view p, Span at, const std::vector<PartitionKeyDef>& keys,
                              std::string_view what, Diagnostics& diags) {
   std::set<std::string, std::less<>> placeholders;
@@ -25,6 +43,10 @@ void check_path_placeholders(std::string_view p, Span at, const std::vector<Part
                                : "placeholders name the partition keys");
     placeholders.insert(std::string(key));
   }
+  if (what == "output" && escapes_workspace(p))
+    diags.error(at, "the output path leaves the workspace",
+                "write it relative to the workspace root, without `..`: dbuild writes and deletes "
+                "files only inside the workspace");
   for (const auto& k : keys) {
     if (placeholders.count(k.name)) continue;
     if (what == "output")
