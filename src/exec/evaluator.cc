@@ -103,7 +103,42 @@ Status Evaluator::load(const std::vector<uint8_t>& selected, bool write_stat_cac
   if (!s.ok()) return s;
   s = fingerprint_table_sources();
   if (!s.ok()) return s;
-  return check_outputs();
+  s = check_outputs();
+  if (!s.ok()) return s;
+  return check_marks();
+}
+
+Status Evaluator::check_marks() {
+  // A partition marked in flight whose data still has its recorded fingerprint holds, by
+  // content, what the record says: the interrupted attempt never committed, or committed the
+  // same rows. Its record is true again; only partitions whose data did change are redone.
+  healed_.clear();
+  std::unique_ptr<SqliteEngine> engine;
+  for (ActionId a = 0; a < g_.size(); ++a) {
+    auto& r = records_[a];
+    if (!selected_[a] || !r || r->status != PartitionStatus::kInFlight || !r->has_build()) continue;
+    const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+    if (ds.kind == Dataset::Kind::TableSource) continue;
+    Hash128 now;
+    if (ds.kind == Dataset::Kind::CommandTable && ds.format == kNone) {
+      now = file_hashes_[a];
+    } else if (output_present_[ds.id]) {
+      if (!engine) {
+        auto e = SqliteEngine::open(warehouse_);
+        if (!e.ok()) return e.status();
+        engine = std::move(*e);
+      }
+      auto fp = engine->fingerprint_partition(ds.name, key_columns(ds, g_.tuple_of(a), g_.pool));
+      if (!fp.ok()) continue;  // unreadable: it stays marked and is rebuilt
+      now = fp->fingerprint;
+    }
+    if (now.is_zero() || now != r->fingerprint) continue;
+    r->status = PartitionStatus::kBuiltOk;
+    r->failed_key = Hash128{};
+    r->failed_run_id = 0;
+    healed_.push_back(a);
+  }
+  return Status::Ok();
 }
 
 void Evaluator::read_records(const ReadTxn& txn, const Dataset& ds) {

@@ -143,6 +143,9 @@ class Evaluator {
   Status hash_source_files(bool write_stat_cache);
   Status fingerprint_table_sources();
   Status check_outputs();
+  /// Clears in-flight marks of partitions whose data still has the recorded fingerprint
+  /// (in memory; a build writes the cleared records).
+  Status check_marks();
   /// Deletes recorded partitions that the graph no longer has, and damaged records (their
   /// partitions are then rebuilt); returns how many partitions were removed.
   Result<size_t> remove_orphans();
@@ -174,6 +177,7 @@ class Evaluator {
   std::vector<uint8_t> output_present_;       // per dataset
   std::vector<uint8_t> rebuilt_;              // per action: ran in this build
   size_t damaged_records_ = 0;                 // records that failed their checksum
+  std::vector<ActionId> healed_;               // marked in flight, data as recorded: mark cleared
   std::vector<Orphan> removed_;               // by remove_orphans()
   std::vector<uint8_t> records_scanned_;      // per dataset: load() scanned all its records...
   std::vector<Orphan> scanned_orphans_;       // ...and found these (no reasons yet)

@@ -180,6 +180,10 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   auto run_id = store_->begin_run(options.command_line, now_ms());
   if (!run_id.ok()) return run_id.status();
   Run run;
+  for (ActionId a : healed_) {  // marks a killed build left on data it did not change
+    const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+    run.batch.put_partition(ds.name, g_.partition_text(a), *records_[a]);
+  }
   run.started_ms = now_ms();
   run.last_flush_ms = run.started_ms;
   size_t n = g_.size();
