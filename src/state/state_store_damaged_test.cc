@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "state/state_codec.h"
+#include "state/raw_lmdb_for_tests.h"
 #include "state/state_store.h"
 #include "test_util.h"
 
@@ -28,22 +29,7 @@ PartitionRecord record_of(uint64_t i) {
   return r;
 }
 
-/// Stores `value` under `key` in named database `db`, bypassing the store's encoding.
-void put_raw(const std::string& dir, const char* db, std::string_view key, std::string_view value) {
-  MDB_env* env = nullptr;
-  REQUIRE(mdb_env_create(&env) == 0);
-  mdb_env_set_maxdbs(env, 8);
-  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
-  MDB_txn* txn = nullptr;
-  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-  MDB_dbi dbi;
-  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
-  MDB_val k{key.size(), const_cast<char*>(key.data())};
-  MDB_val v{value.size(), const_cast<char*>(value.data())};
-  REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-  REQUIRE(mdb_txn_commit(txn) == 0);
-  mdb_env_close(env);
-}
+using testing::poke_raw;
 
 std::unique_ptr<StateStore> open_unchecked(const std::string& dir, Mode mode) {
   StateStoreOptions options;
@@ -64,7 +50,7 @@ TEST_CASE("state_store: a scan that collects damaged records reads every sound o
   std::string key = state_codec::partition_key("t", "p2");
   std::string value = state_codec::encode_partition(key, record_of(2));
   value[20] ^= 0x01;
-  put_raw(dir, "partitions", key, value);
+  poke_raw(dir, "partitions", key, value);
 
   auto store = open_unchecked(dir, Mode::kReadWrite);
   auto txn = store->read();

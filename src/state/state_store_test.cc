@@ -18,6 +18,7 @@
 #include "test_util.h"
 #include <fmt/format.h>
 
+#include "state/raw_lmdb_for_tests.h"
 #include "state/state_codec.h"
 
 namespace dbuild {
@@ -52,40 +53,16 @@ PartitionRecord built(uint64_t i) {
 
 std::string day(int i) { return fmt::format("2024-{:02}-{:02}", 1 + i / 28 % 12, 1 + i % 28); }
 
-/// Rewrites one raw value with LMDB directly, bypassing the store's encoding.
 void poke(const std::string& dir, const char* db, std::string_view key, std::string_view value) {
-  MDB_env* env = nullptr;
-  REQUIRE(mdb_env_create(&env) == 0);
-  mdb_env_set_maxdbs(env, 8);
-  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
-  MDB_txn* txn = nullptr;
-  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-  MDB_dbi dbi;
-  REQUIRE(mdb_dbi_open(txn, db, 0, &dbi) == 0);
-  MDB_val k{key.size(), const_cast<char*>(key.data())};
-  MDB_val v{value.size(), const_cast<char*>(value.data())};
-  REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
-  REQUIRE(mdb_txn_commit(txn) == 0);
-  mdb_env_close(env);
+  testing::poke_raw(dir, db, key, value);
 }
 
-/// Reads meta "version" with LMDB directly.
+/// The stored format version.
 uint32_t read_version(const std::string& dir) {
-  MDB_env* env = nullptr;
-  REQUIRE(mdb_env_create(&env) == 0);
-  mdb_env_set_maxdbs(env, 8);
-  REQUIRE(mdb_env_open(env, dir.c_str(), MDB_RDONLY, 0644) == 0);
-  MDB_txn* txn = nullptr;
-  REQUIRE(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) == 0);
-  MDB_dbi dbi;
-  REQUIRE(mdb_dbi_open(txn, "meta", 0, &dbi) == 0);
-  MDB_val k{7, const_cast<char*>("version")};
-  MDB_val v;
-  REQUIRE(mdb_get(txn, dbi, &k, &v) == 0);
+  std::optional<std::string> v = testing::peek_raw(dir, "meta", "version");
+  REQUIRE(v.has_value());
   uint32_t version = 0;
-  CHECK(state_codec::decode_version(std::string_view(static_cast<char*>(v.mv_data), v.mv_size), &version).ok());
-  mdb_txn_abort(txn);
-  mdb_env_close(env);
+  CHECK(state_codec::decode_version(*v, &version).ok());
   return version;
 }
 
