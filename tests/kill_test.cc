@@ -1,4 +1,4 @@
-// Invariants under SIGKILL (PRODUCT.md §4): kill `dbuild build` at random points many times;
+// Invariants under SIGKILL (docs/architecture.md, Invariants): kill `dbuild build` at random points many times;
 // after every kill the recorded partitions still match their data (dbuild verify), and the
 // next build converges to the same warehouse content as a clean build.
 #include <signal.h>

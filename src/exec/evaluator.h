@@ -1,12 +1,12 @@
 #pragma once
-/// The incremental evaluator (PRODUCT.md §3): computes action keys bottom-up, compares them
+/// The incremental evaluator (docs/architecture.md, Invariants): computes action keys bottom-up, compares them
 /// with the state store, and runs the stale actions on the engine in dependency order.
 ///
 /// The same code decides staleness for `plan`, `build` and `why` (stale_reasons()), so the
 /// reason printed is the reason used. Early cutoff: an action whose inputs were rebuilt but
 /// came out with their old fingerprints keeps its key and does not run.
 ///
-/// Invariants kept here (PRODUCT.md §4): a partition's record is written only after its data
+/// Invariants kept here (docs/architecture.md, Invariants): a partition's record is written only after its data
 /// is committed by the engine; a failure records the failed key and log without touching the
 /// previous record; after a crash the next run redoes at most what was in flight.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// Verification: does every recorded partition's data still match the fingerprint it was
-/// recorded with? It proves invariant 1 of PRODUCT.md §4 after the fact, and finds outputs
+/// recorded with? It proves invariant 1 of docs/architecture.md after the fact, and finds outputs
 /// changed outside dbuild.
 #include <string>
 #include <vector>

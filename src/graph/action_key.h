@@ -1,5 +1,5 @@
 #pragma once
-/// Action keys (PRODUCT.md §3): a 128-bit XXH3 hash of
+/// Action keys (docs/architecture.md, Invariants): a 128-bit XXH3 hash of
 ///   - the rule's definition, with its query normalized (comments and whitespace do not count),
 ///     the engine identity and the values of the variables its templates use;
 ///   - the partition it writes (the template values that depend on it);

@@ -1,5 +1,5 @@
 #pragma once
-/// Target selectors, as users type them (PRODUCT.md §5):
+/// Target selectors, as users type them (README.md, Commands):
 ///   table                 every partition of a dataset
 ///   table@2024-03-05      one partition (multi-key: table@2024-03-05,US)
 ///   table@2024-03-01..2024-03-31   a range of the first key

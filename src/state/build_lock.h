@@ -1,5 +1,5 @@
 #pragma once
-/// BuildLock: the exclusive per-workspace build lock (PRODUCT.md §4.4: one build at a time;
+/// BuildLock: the exclusive per-workspace build lock (docs/architecture.md, invariant 4: one build at a time;
 /// read-only commands do not take it). It is an flock(2) on <workspace>/.dbuild/build.lock, so
 /// the kernel releases it when the holder exits, however it exits: a lock left by a dead process
 /// is free. The holder writes its pid, start time and command into the file so that a second

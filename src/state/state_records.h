@@ -20,7 +20,7 @@ enum class PartitionStatus : uint8_t {
 };
 
 /// What the store remembers about one partition of one dataset.
-/// Invariant (PRODUCT.md §4.2): a failure never overwrites key/fingerprint/timing/row_count; it
+/// Invariant (docs/architecture.md, invariant 2): a failure never overwrites key/fingerprint/timing/row_count; it
 /// sets status = kFailed, failed_key and failed_run_id only. Starting an attempt on a partition
 /// that has a record sets status = kInFlight, failed_key and failed_run_id the same way.
 struct PartitionRecord {

@@ -1,10 +1,10 @@
 #pragma once
-/// StateStore: what dbuild remembers between runs (PRODUCT.md §3–4): the key and fingerprint each
+/// StateStore: what dbuild remembers between runs (docs/architecture.md, Invariants): the key and fingerprint each
 /// partition was built with, failures, runs, action logs, and a stat cache for source files.
 /// Read this comment first; it is the on-disk format's documentation.
 ///
 /// FILES: one LMDB environment in a directory, normally <workspace>/.dbuild/state/, holding
-/// LMDB's data.mdb and lock.mdb. Deleting the directory is always safe (PRODUCT.md §4.5).
+/// LMDB's data.mdb and lock.mdb. Deleting the directory is always safe (invariant 5).
 ///
 /// NAMED DATABASES. Integers are little-endian and fixed-width unless marked BE (big-endian);
 /// hashes are 16 bytes (Hash128.lo, then .hi); str = u32 byte length + bytes. Every value but
@@ -55,7 +55,7 @@
 ///
 /// DURABILITY: every commit is synced (LMDB's default; no MDB_NOSYNC), so a committed record
 /// survives a crash, and a crash never leaves a half-written record (copy-on-write pages).
-/// Invariant §4.1 is the caller's: write a partition's record only after its data is committed.
+/// Invariant 1 (docs/architecture.md) is the caller's: write a partition's record only after its data is committed.
 ///
 /// CONCURRENCY. One StateStore per directory per process (LMDB's rule; a second open() in the
 /// same process fails). Across processes: one writer at a time (LMDB's lock; dbuild also holds
@@ -166,7 +166,7 @@ class WriteBatch {
   /// Writes `record` as the partition's record, replacing any previous one.
   void put_partition(std::string_view dataset, std::string_view partition,
                      const PartitionRecord& record);
-  /// Records a failed attempt (PRODUCT.md §4.2): status = kFailed, failed_key, failed_run_id;
+  /// Records a failed attempt (invariant 2): status = kFailed, failed_key, failed_run_id;
   /// key, fingerprint and timing of the previous success stay as they were. Also stores `log`
   /// (truncated to kMaxLogBytes) as the partition's log for run_id.
   void record_failure(std::string_view dataset, std::string_view partition,
