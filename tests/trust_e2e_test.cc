@@ -65,6 +65,21 @@ std::string content(const std::string& dir) {
   return out;
 }
 
+/// Starts `dbuild build JOBS` in `dir` in the background (stderr to dir/stderr.txt).
+pid_t start_build(const std::string& dir, const char* jobs) {
+  std::fflush(stdout);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(127);
+    freopen((dir + "/stderr.txt").c_str(), "w", stderr);
+    freopen("/dev/null", "w", stdout);
+    execl(testing::dbuild_binary().c_str(), "dbuild", "build", jobs, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
 void copy_example(const std::string& to) {
   std::string from = testing::source_dir() + "/examples/nasa";
   for (const char* part : {"workspace.dbuild", "sources.dbuild", "pipeline.dbuild", "queries", "data"})
@@ -133,16 +148,7 @@ table slow {
 }
 )");
   for (int d = 1; d <= 6; ++d) w.dir.write("in/2024-01-0" + std::to_string(d) + ".txt", "x\n");
-  std::fflush(stdout);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (chdir(w.dir.path().c_str()) != 0) _exit(127);
-    freopen((w.dir.path() + "/stderr.txt").c_str(), "w", stderr);
-    freopen("/dev/null", "w", stdout);
-    execl(testing::dbuild_binary().c_str(), "dbuild", "build", "-j2", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = start_build(w.dir.path(), "-j2");
   // Wait until both commands run (their temporary outputs exist).
   for (int i = 0; i < 400; ++i) {
     int tmp = 0;
@@ -202,16 +208,7 @@ table heavy {
 }
 )");
   w.dir.write("in/2024-01-01.csv", "n\n1\n");
-  std::fflush(stdout);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (chdir(w.dir.path().c_str()) != 0) _exit(127);
-    freopen((w.dir.path() + "/stderr.txt").c_str(), "w", stderr);
-    freopen("/dev/null", "w", stdout);
-    execl(testing::dbuild_binary().c_str(), "dbuild", "build", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = start_build(w.dir.path(), "-j1");
   for (int i = 0; i < 400 && !fs::exists(w.dir / "warehouse.db"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
