@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "exec/loader_formats.h"
-#include "exec/loader_input.h"
+#include "loading/loader_formats.h"
+#include "loading/loader_input.h"
 
 namespace dbuild::fuzz {
 namespace {

@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "exec/loader.h"
+#include "loading/loader.h"
 
 namespace dbuild::fuzz {
 

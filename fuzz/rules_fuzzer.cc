@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "base/diagnostic.h"
-#include "exec/query_check.h"
+#include "checking/query_check.h"
 #include "model/model_builder.h"
 #include "model/workspace.h"
 #include "syntax/rules_parser.h"

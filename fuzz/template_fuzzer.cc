@@ -9,7 +9,7 @@
 
 #include "base/diagnostic.h"
 #include "base/source_files.h"
-#include "exec/action_specs.h"
+#include "eval/action_specs.h"
 #include "model/template_text.h"
 
 namespace {

@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "exec/query_check.h"
+#include "checking/query_check.h"
 #include "model/model_builder.h"
 #include "test_util.h"
 

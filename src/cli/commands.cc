@@ -11,8 +11,8 @@
 #include "cli/graph_commands.h"
 #include "cli/session.h"
 #include "cli/state_commands.h"
-#include "exec/query_check.h"
-#include "exec/test_runner.h"
+#include "checking/query_check.h"
+#include "checking/test_runner.h"
 #include "model/model_builder.h"
 
 namespace dbuild {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "base/interrupt.h"
-#include "exec/verify.h"
+#include "eval/verify.h"
 
 namespace dbuild {
 namespace {

@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 #include "base/metrics.h"
-#include "exec/engine_lister.h"
+#include "eval/engine_lister.h"
 
 namespace fs = std::filesystem;
 

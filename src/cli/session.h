@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cli/front_end.h"
-#include "exec/evaluator.h"
+#include "eval/evaluator.h"
 #include "graph/action_graph.h"
 #include "graph/selector.h"
 #include "state/build_lock.h"

@@ -1,0 +1,238 @@
+#include "eval/command_runner.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "base/interrupt.h"
+#include "eval/action_specs.h"
+#include "loading/file_hash.h"
+#include "graph/file_discovery.h"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace dbuild::exec {
+namespace {
+
+std::string value_text(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+  return "";
+}
+
+std::string tail(const std::string& log, size_t max) {
+  return log.size() <= max ? log : "..." + log.substr(log.size() - max);
+}
+
+/// Why `value` cannot be one part of a path ("" when it can).
+std::string unsafe_path_part(const std::string& value) {
+  if (value.empty()) return "it is empty";
+  if (value == "." || value == "..") return fmt::format("it is `{}`", value);
+  for (unsigned char c : value) {
+    if (c == '/') return "it contains `/`";
+    if (c < 0x20 || c == 0x7f) return "it contains a control character";
+  }
+  return "";
+}
+
+bool uses_key(const std::string& tmpl, const std::string& key) {
+  return tmpl.find("{" + key + "}") != std::string::npos;
+}
+
+/// Runs `script` with /bin/sh in `dir`, in a process group of its own, with environment `env`;
+/// stdout and stderr go to `log_path`. Returns the exit status (-1: could not start).
+int run_shell(const std::string& script, const std::string& dir, const std::string& log_path,
+              const std::vector<std::string>& env) {
+  std::vector<char*> envp;
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    setpgid(0, 0);
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || chdir(dir.c_str()) != 0) _exit(127);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, STDIN_FILENO);
+    execle("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr), envp.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also here: whichever runs first, the group exists before a signal
+  int slot = register_child_group(pid);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  unregister_child_group(slot);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+}  // namespace
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+Result<std::string> command_output_path(const Dataset& ds, std::span<const int64_t> tuple,
+                                        const StringPool& pool) {
+  for (size_t k = 0; k < ds.keys.size(); ++k) {
+    if (ds.keys[k].type != KeyType::String || !uses_key(ds.output_template, ds.keys[k].name)) continue;
+    const std::string& value = pool.text(tuple[k]);
+    if (std::string why = unsafe_path_part(value); !why.empty())
+      return Status::Error(fmt::format(
+          "`{}`: the value {:?} of key `{}` cannot be part of the output path ({}); dbuild writes "
+          "and deletes only inside the workspace",
+          ds.name, value, ds.keys[k].name, why));
+  }
+  std::string path = expand_path_template(ds.output_template, ds.keys, tuple, pool);
+  fs::path norm = fs::path(path).lexically_normal();
+  if (path.empty() || norm.is_absolute() || norm.empty() || *norm.begin() == ".." || norm == ".")
+    return Status::Error(fmt::format(
+        "`{}`: the output path `{}` is not inside the workspace; write it as a path relative to "
+        "the workspace root, without `..`",
+        ds.name, path));
+  return norm.string();
+}
+
+Result<std::string> command_output_path(const ActionGraph& g, ActionId a) {
+  return command_output_path(g.model->datasets[g.dataset_of(a)], g.tuple_of(a), g.pool);
+}
+
+void remove_leftover_temporaries(const ActionGraph& g, const std::vector<uint8_t>& selected) {
+  for (const Dataset& ds : g.model->datasets) {
+    if (ds.kind != Dataset::Kind::CommandTable) continue;
+    for (ActionId a = g.first_action[ds.id]; a < g.first_action[ds.id + 1]; ++a) {
+      if (a >= selected.size() || !selected[a]) continue;
+      Result<std::string> path = command_output_path(g, a);
+      if (!path.ok()) continue;
+      std::string tmp = g.model->root + "/" + *path + ".dbuild-tmp";
+      ::unlink(tmp.c_str());
+      ::unlink((tmp + ".log").c_str());
+    }
+  }
+}
+
+Status check_command_outputs(const ActionGraph& g, const std::vector<uint8_t>& selected) {
+  for (const Dataset& ds : g.model->datasets) {
+    if (ds.kind != Dataset::Kind::CommandTable) continue;
+    std::unordered_map<std::string, ActionId> owner;
+    for (ActionId a = g.first_action[ds.id]; a < g.first_action[ds.id + 1]; ++a) {
+      if (a >= selected.size() || !selected[a]) continue;
+      Result<std::string> path = command_output_path(g, a);
+      if (!path.ok()) return path.status();
+      auto [it, fresh] = owner.emplace(*path, a);
+      if (!fresh)
+        return Status::Error(fmt::format(
+            "`{}`: partitions {} and {} would both write {}; make the output template name "
+            "every partition key so that each partition has its own file",
+            ds.name, g.label(it->second), g.label(a), *path));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> command_environment(const Dataset& ds, char** parent_env,
+                                             const std::vector<std::pair<std::string, std::string>>& dbuild_vars) {
+  static const char* kDefault[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG",
+                                   "LANGUAGE", "TZ", "TMPDIR", "TERM"};
+  auto granted = [&](std::string_view name) {
+    if (name.starts_with("LC_")) return true;
+    for (const char* d : kDefault)
+      if (name == d) return true;
+    for (const std::string& n : ds.command_env)
+      if (name == n) return true;
+    return false;
+  };
+  std::vector<std::string> env;
+  for (char** e = parent_env; e && *e; ++e) {
+    std::string_view entry(*e);
+    size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = entry.substr(0, eq);
+    if (name.starts_with("DBUILD_") || !granted(name)) continue;
+    env.emplace_back(entry);
+  }
+  for (const auto& [k, v] : dbuild_vars) env.push_back(k + "=" + v);
+  return env;
+}
+
+Result<CommandResult> run_command_action(const ActionGraph& g, ActionId a, const std::string& warehouse) {
+  const Model& m = *g.model;
+  const Dataset& ds = m.datasets[g.dataset_of(a)];
+  CommandResult r;
+  Result<std::string> output = command_output_path(g, a);
+  if (!output.ok()) return output.status();
+  r.output_path = *output;
+  std::string final_path = m.root + "/" + r.output_path;
+  std::string tmp_rel = r.output_path + ".dbuild-tmp";
+  std::string tmp_path = m.root + "/" + tmp_rel;
+  std::string log_path = tmp_path + ".log";
+  std::error_code ec;
+  fs::create_directories(fs::path(final_path).parent_path(), ec);
+  fs::remove(tmp_path, ec);
+  std::string script;
+  for (const auto& part : ds.parts) {
+    if (!part.is_template) {
+      script += part.text;
+      continue;
+    }
+    if (part.expr.kind == ast::Expr::Kind::Identifier && part.expr.text == "output") {
+      script += shell_quote(tmp_rel);
+      continue;
+    }
+    auto v = template_value(part.expr, m, ds, g.tuple_of(a), g.pool);
+    if (!v.ok()) return Status::Error(fmt::format("{{{{{}}}}}: {}", part.text, v.status().message()));
+    script += shell_quote(value_text(*v));
+  }
+  std::vector<std::string> env = command_environment(
+      ds, environ,
+      {{"DBUILD_ROOT", m.root}, {"DBUILD_WAREHOUSE", warehouse}, {"DBUILD_DATASET", ds.name},
+       {"DBUILD_PARTITION", g.partition_text(a)}, {"DBUILD_OUTPUT", tmp_rel}});
+  int code = run_shell(script, m.root, log_path, env);
+  std::ifstream log_in(log_path, std::ios::binary);
+  std::stringstream ss;
+  ss << log_in.rdbuf();
+  r.log = tail(ss.str(), 16 * 1024);
+  fs::remove(log_path, ec);
+  if (code != 0) {
+    fs::remove(tmp_path, ec);
+    if (interrupt_signal() != 0) return Status::Error("interrupted");
+    return Status::Error(fmt::format("the command exited with status {}{}", code,
+                                     r.log.empty() ? "" : ":\n" + tail(r.log, 2000)));
+  }
+  StatEntry written;
+  if (!hash_file(tmp_path, written).ok())
+    return Status::Error(fmt::format("the command exited 0 but did not write {{{{ output }}}} ({})", r.output_path));
+  fs::rename(tmp_path, final_path, ec);
+  if (ec) {
+    fs::remove(tmp_path, ec);
+    return Status::Error(fmt::format("cannot move the output into place: {}", ec.message()));
+  }
+  // The rename may change the file's ctime: take the identity of the file in place.
+  struct stat st;
+  if (::stat(final_path.c_str(), &st) == 0) {
+    written.dev = st.st_dev;
+    written.ino = st.st_ino;
+    written.size = static_cast<uint64_t>(st.st_size);
+    written.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    written.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+  }
+  r.output = written;
+  return r;
+}
+
+}  // namespace dbuild::exec
