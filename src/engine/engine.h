@@ -24,7 +24,9 @@
 /// Secrets. Connection settings may come from the environment (passwords); an engine never puts
 /// them in describe(), in error messages or in anything it returns.
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +94,14 @@ struct SqlError {
 struct RowSet {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
+};
+
+/// A connection's settings, secrets resolved from the environment: what an engine's factory
+/// takes (open_postgres, open_clickhouse).
+struct ConnectionSettings {
+  std::string name;                           // the connection's name in the rules
+  std::map<std::string, std::string> values;  // host, port, database, user, password, ...
+  std::set<std::string> secrets;              // keys whose values came from env(): never shown
 };
 
 /// One connection to an engine. Used by one thread at a time.
