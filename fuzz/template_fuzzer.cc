@@ -9,6 +9,7 @@
 
 #include "base/diagnostic.h"
 #include "base/source_files.h"
+#include "engine/sqlite/sqlite_warehouse.h"
 #include "eval/action_specs.h"
 #include "model/template_text.h"
 
@@ -53,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)dbuild::exec::template_value(part.expr, fx->model, fx->ds, fx->tuple, fx->pool);
   }
   size_t params = 0;
-  (void)dbuild::exec::sql_with_parameters(fx->ds, &params);
+  static dbuild::exec::SqliteWarehouse engine(":memory:");
+  (void)dbuild::exec::sql_with_parameters(fx->ds, engine, {}, &params);
   return 0;
 }

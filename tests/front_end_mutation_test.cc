@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "checking/query_check.h"
+#include "cli/engine_factory.h"
 #include "model/model_builder.h"
 #include "test_util.h"
 
@@ -121,7 +122,7 @@ TEST_CASE("mutation: thousands of mutants of the examples and the standard libra
       Diagnostics diags;
       load_workspace(dir.path(), ws, diags);
       Model m = build_model(ws, {}, diags);
-      if (!diags.has_errors() && runs % 8 == 0) exec::check_queries(m, dir.sub("none.db"), diags);
+      if (!diags.has_errors() && runs % 8 == 0) exec::check_queries(m, *open_engines(m, dir.sub("none.db")), diags);
       std::string out = render(diags, ws.files);
       CHECK((diags.has_errors() || !m.datasets.empty() || !m.formats.empty() || !m.vars.empty()));
       if (diags.has_errors()) ++with_errors;

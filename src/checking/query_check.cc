@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "eval/action_specs.h"
-#include "engine/sqlite/sqlite_engine.h"
-#include "engine/sqlite/sqlite_stmt.h"
 #include "graph/file_discovery.h"
 #include "model/model_builder.h"
 
@@ -18,11 +17,11 @@ namespace fs = std::filesystem;
 namespace dbuild::exec {
 namespace {
 
-/// Maps an offset in sql_with_parameters() back to the dataset's text.
-uint32_t text_offset(const Dataset& ds, int sql_offset) {
+/// Maps an offset in sql_with_parameters(ds, engine, {}) back to the dataset's text.
+uint32_t text_offset(const Dataset& ds, const Engine& engine, int sql_offset) {
   size_t sql = 0, text = 0, n = 0;
   for (const auto& part : ds.parts) {
-    size_t sql_len = part.is_template ? fmt::format("?{}", ++n).size() : part.text.size();
+    size_t sql_len = part.is_template ? engine.placeholder(n++, Value()).size() : part.text.size();
     size_t text_len = part.is_template ? part.text.size() + 4 : part.text.size();
     if (static_cast<size_t>(sql_offset) < sql + sql_len)
       return static_cast<uint32_t>(text + (part.is_template ? 0 : sql_offset - sql));
@@ -32,9 +31,9 @@ uint32_t text_offset(const Dataset& ds, int sql_offset) {
   return static_cast<uint32_t>(text);
 }
 
-Span sql_span(const Dataset& ds, int sql_offset) {
+Span sql_span(const Dataset& ds, const Engine& engine, int sql_offset) {
   if (sql_offset < 0 || !ds.text_exact) return ds.text_span;
-  uint32_t at = ds.text_begin + text_offset(ds, sql_offset);
+  uint32_t at = ds.text_begin + text_offset(ds, engine, sql_offset);
   return Span{ds.text_span.file, at, at + 1};
 }
 
@@ -59,13 +58,10 @@ std::vector<std::string> header_columns(const std::string& path, char delimiter)
 
 class QueryChecker {
  public:
-  QueryChecker(const Model& m, const std::string& warehouse, Diagnostics& diags)
-      : m_(m), warehouse_(warehouse), diags_(diags) {}
+  QueryChecker(const Model& m, const Engines& engines, Diagnostics& diags)
+      : m_(m), engines_(engines), diags_(diags) {}
 
   void run() {
-    auto engine = SqliteEngine::open(":memory:");
-    if (!engine.ok()) return;
-    engine_ = std::move(*engine);
     for (const auto& ds : m_.datasets) {
       std::optional<std::vector<std::string>> cols;
       if (ds.kind == Dataset::Kind::FileSource) cols = file_columns(ds);
@@ -88,11 +84,39 @@ class QueryChecker {
     return header_columns(m_.root + "/" + files->front().path, f.delimiter);
   }
 
+  /// A session of `ds`'s engine where nothing is stored; null (after a diagnostic) if there is
+  /// none.
+  EngineSession* scratch(const Dataset& ds) {
+    auto engine = engines_.of(ds);
+    if (!engine.ok()) {
+      unavailable(ds, engine.status().message());
+      return nullptr;
+    }
+    auto& s = scratch_[*engine];
+    if (!s) {
+      auto opened = (*engine)->open_scratch();
+      if (!opened.ok()) {
+        unavailable(ds, opened.status().message());
+        return nullptr;
+      }
+      s = std::move(*opened);
+    }
+    return s.get();
+  }
+
+  /// Says once per connection that its queries could not be prepared.
+  void unavailable(const Dataset& ds, const std::string& why) {
+    if (!reported_.insert(ds.connection).second) return;
+    Span at = ds.connection == kNone ? ds.text_span : m_.connections[ds.connection].span;
+    diags_.warning(at, fmt::format("the queries on {} were not prepared: {}", engines_.where(m_, ds), why));
+  }
+
   std::optional<std::vector<std::string>> table_columns(const Dataset& ds) {
-    if (!fs::exists(warehouse_)) return std::nullopt;
-    auto wh = SqliteEngine::open(warehouse_);
-    if (!wh.ok()) return std::nullopt;
-    auto cols = (*wh)->table_columns(ds.source_table);
+    auto engine = engines_.of(ds);
+    if (!engine.ok() || !(*engine)->may_have_data()) return std::nullopt;
+    auto session = (*engine)->open();
+    if (!session.ok()) return std::nullopt;
+    auto cols = (*session)->table_columns(ds.source_table);
     if (!cols.ok() || cols->empty()) return std::nullopt;
     std::vector<std::string> out;
     for (const auto& c : *cols) {
@@ -105,13 +129,16 @@ class QueryChecker {
   std::optional<std::vector<std::string>> query_columns(const Dataset& ds) {
     for (const auto& in : ds.inputs)
       if (!known_.count(in.dataset)) return std::nullopt;  // an upstream shape is unknown
-    std::string sql = sql_with_parameters(ds, nullptr);
+    EngineSession* session = scratch(ds);
+    if (!session) return std::nullopt;
+    const Engine& engine = **engines_.of(ds);
+    std::string sql = sql_with_parameters(ds, engine, {}, nullptr);
     SqlError err;
-    auto info = engine_->prepare(sql, &err);
+    auto info = session->prepare(sql, &err);
     if (!info.ok()) {
       std::string message = !err.message.empty() ? err.message : info.status().message();
       if (message.empty()) message = "the engine could not prepare the query";
-      diags_.error(sql_span(ds, err.offset), fmt::format("SQL error in `{}`: {}", ds.name, message),
+      diags_.error(sql_span(ds, engine, err.offset), fmt::format("SQL error in `{}`: {}", ds.name, message),
                    "dbuild prepares each query against the columns its inputs produce");
       return std::nullopt;
     }
@@ -151,8 +178,10 @@ class QueryChecker {
   void check_custom_checks(const Dataset& ds) {
     for (const auto& check : ds.checks) {
       if (check.kind != dbuild::CheckKind::CustomSql) continue;
+      EngineSession* session = scratch(ds);
+      if (!session) return;
       SqlError err;
-      auto info = engine_->prepare(check.sql, &err);
+      auto info = session->prepare(check.sql, &err);
       if (info.ok()) continue;
       std::string message = !err.message.empty() ? err.message : info.status().message();
       if (message.empty()) message = "the engine could not prepare the query";
@@ -178,36 +207,38 @@ class QueryChecker {
     return s;
   }
 
+  /// A table shaped like `ds` for the queries that read it: key columns, then `cols`. Where
+  /// the engine already stores a table of that name (a server engine), queries read that one.
   void create(const Dataset& ds, const std::vector<std::string>& cols) {
-    std::string sql = "CREATE TABLE " + quote_ident(ds.name) + " (";
+    EngineSession* session = scratch(ds);
+    if (!session) return;
+    auto stored = session->table_exists(ds.name);
+    if (stored.ok() && *stored) {
+      known_.insert(ds.id);
+      return;
+    }
+    RowSet shape;
     std::set<std::string> seen;
-    bool first = true;
-    for (const auto& k : ds.keys) {
-      sql += (first ? "" : ", ") + quote_ident(k.name);
-      seen.insert(lower(k.name));
-      first = false;
-    }
-    for (const auto& c : cols) {
-      if (!seen.insert(lower(c)).second) continue;
-      sql += (first ? "" : ", ") + quote_ident(c);
-      first = false;
-    }
-    if (first) sql += "\"_\"";
-    sql += ")";
-    if (sqlite3_exec(engine_->handle(), sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK) known_.insert(ds.id);
+    for (const auto& k : ds.keys)
+      if (seen.insert(lower(k.name)).second) shape.columns.push_back(k.name);
+    for (const auto& c : cols)
+      if (seen.insert(lower(c)).second) shape.columns.push_back(c);
+    if (shape.columns.empty()) shape.columns.push_back("_");
+    if (session->create_scratch_table(ds.name, shape).ok()) known_.insert(ds.id);
   }
 
   const Model& m_;
-  const std::string& warehouse_;
+  const Engines& engines_;
   Diagnostics& diags_;
-  std::unique_ptr<SqliteEngine> engine_;
+  std::map<const Engine*, std::unique_ptr<EngineSession>> scratch_;  // one per engine
+  std::set<ConnectionId> reported_;
   std::set<DatasetId> known_;
 };
 
 }  // namespace
 
-void check_queries(const Model& model, const std::string& warehouse, Diagnostics& diags) {
-  QueryChecker(model, warehouse, diags).run();
+void check_queries(const Model& model, const Engines& engines, Diagnostics& diags) {
+  QueryChecker(model, engines, diags).run();
 }
 
 }  // namespace dbuild::exec

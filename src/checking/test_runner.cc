@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 
 #include "eval/action_specs.h"
-#include "engine/sqlite/sqlite_engine.h"
-#include "engine/sqlite/sqlite_stmt.h"
 #include "graph/mapping_eval.h"
 
 namespace dbuild::exec {
@@ -30,26 +28,15 @@ std::string canonical(const Value& v) {
   return std::get<std::string>(v);
 }
 
-Status create_table(sqlite3* db, const std::string& name, const RowTable& rows) {
-  std::string cols;
-  for (const auto& c : rows.columns) cols += (cols.empty() ? "" : ", ") + quote_ident(c);
-  std::string sql = fmt::format("CREATE TABLE {} ({})", quote_ident(name), cols);
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
-    return Status::Error(sqlite3_errmsg(db));
-  std::string marks;
-  for (size_t i = 0; i < rows.columns.size(); ++i) marks += i ? ", ?" : "?";
-  auto insert = Stmt::prepare(db, fmt::format("INSERT INTO {} VALUES ({})", quote_ident(name), marks));
-  if (!insert.ok()) return insert.status();
+/// A fixture as the engine takes it: cells typed like a CSV sniffer would.
+RowSet fixture(const RowTable& rows) {
+  RowSet out;
+  out.columns = rows.columns;
   for (const auto& row : rows.rows) {
-    insert->reset();
-    for (size_t i = 0; i < row.size(); ++i) {
-      Status s = insert->bind(static_cast<int>(i + 1), cell_value(row[i]));
-      if (!s.ok()) return s;
-    }
-    auto step = insert->step();
-    if (!step.ok()) return step.status();
+    auto& r = out.rows.emplace_back();
+    for (const auto& cell : row) r.push_back(cell_value(cell));
   }
-  return Status::Ok();
+  return out;
 }
 
 /// The partition the test's query runs for.
@@ -114,7 +101,8 @@ Result<RowTable> visible_rows(const Model& m, const Dataset& ds, const InputDef&
 }
 
 Result<std::vector<std::map<std::string, Value>>> run_query(const Model& m, const Dataset& ds,
-                                                          const TestDef& t, SqliteEngine& engine) {
+                                                          const TestDef& t, const Engine& engine,
+                                                          EngineSession& session) {
   for (const auto& in : ds.inputs)
     if (std::none_of(t.given.begin(), t.given.end(), [&](auto& g) { return g.first == in.dataset; }))
       return Status::Error(fmt::format("give rows for `{}`, which the query reads (they may be none: just a header)",
@@ -129,26 +117,17 @@ Result<std::vector<std::map<std::string, Value>>> run_query(const Model& m, cons
     Result<RowTable> visible = in == ds.inputs.end() ? Result<RowTable>(rows)
                                                      : visible_rows(m, ds, *in, rows, *tuple, pool);
     if (!visible.ok()) return visible.status();
-    Status s = create_table(engine.handle(), m.datasets[id].name, *visible);
+    Status s = session.create_scratch_table(m.datasets[id].name, fixture(*visible));
     if (!s.ok()) return s;
   }
-  auto st = Stmt::prepare(engine.handle(), sql_with_parameters(ds, nullptr));
-  if (!st.ok()) return st.status();
-  int n = 0;
-  for (const auto& part : ds.parts) {
-    if (!part.is_template) continue;
-    auto v = template_value(part.expr, m, ds, *tuple, pool);
-    if (!v.ok()) return v.status();
-    Status s = st->bind(++n, *v);
-    if (!s.ok()) return s;
-  }
+  auto values = template_values(m, ds, *tuple, pool);
+  if (!values.ok()) return values.status();
+  auto rows = session.run_select(sql_with_parameters(ds, engine, *values, nullptr), *values);
+  if (!rows.ok()) return rows.status();
   std::vector<std::map<std::string, Value>> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+  for (auto& row : rows->rows) {
     std::map<std::string, Value> r;
-    for (int c = 0; c < sqlite3_column_count(st->get()); ++c) r[sqlite3_column_name(st->get(), c)] = st->column(c);
+    for (size_t c = 0; c < row.size() && c < rows->columns.size(); ++c) r[rows->columns[c]] = std::move(row[c]);
     out.push_back(std::move(r));
   }
   return out;
@@ -189,17 +168,18 @@ std::string compare(const RowTable& expect, const std::vector<std::map<std::stri
 
 }  // namespace
 
-std::vector<TestOutcome> run_tests(const Model& model, const Dataset& ds) {
+std::vector<TestOutcome> run_tests(const Model& model, const Dataset& ds, const Engines& engines) {
   std::vector<TestOutcome> out;
   for (const auto& t : ds.tests) {
     TestOutcome o{ds.name, t.name, false, {}};
-    auto engine = SqliteEngine::open(":memory:");
-    if (!engine.ok()) {
-      o.detail = engine.status().message();
+    auto engine = engines.of(ds);
+    auto session = engine.ok() ? (*engine)->open_scratch() : Result<std::unique_ptr<EngineSession>>(engine.status());
+    if (!session.ok()) {
+      o.detail = "    " + session.status().message() + "\n";
       out.push_back(std::move(o));
       continue;
     }
-    auto rows = run_query(model, ds, t, **engine);
+    auto rows = run_query(model, ds, t, **engine, **session);
     if (!rows.ok()) o.detail = "    " + rows.status().message() + "\n";
     else o.detail = compare(t.expect, *rows);
     o.passed = o.detail.empty();

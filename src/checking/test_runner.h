@@ -1,6 +1,7 @@
 #pragma once
 /// `dbuild test`: runs a table's query on fixture rows and compares the result with the
-/// expected rows, as multisets, on a private in-memory engine (the warehouse is not touched).
+/// expected rows, as multisets, on a scratch session of the table's engine (fixtures are
+/// private to it and shadow stored tables; nothing is stored).
 ///
 /// Fixture cells are typed like a CSV sniffer would: integers and reals become numbers, `NULL`
 /// is NULL, anything else is text. Expected rows are compared on the expected columns only;
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/engines.h"
 #include "graph/partitions.h"
 #include "model/model.h"
 
@@ -21,7 +23,7 @@ struct TestOutcome {
   std::string detail;  // why it failed: an error, or the rows missing and unexpected
 };
 
-/// Runs the tests of `ds`.
-std::vector<TestOutcome> run_tests(const Model& model, const Dataset& ds);
+/// Runs the tests of `ds` on its engine.
+std::vector<TestOutcome> run_tests(const Model& model, const Dataset& ds, const Engines& engines);
 
 }  // namespace dbuild::exec

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/metrics.h"
+#include "cli/engine_factory.h"
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
 #include "cli/session.h"
@@ -69,13 +70,15 @@ int cmd_test(const CommonOptions& o, const SelectOptions& select) {
     return 1;
   }
   if (!test_selectors_match(fe.model, select.selectors)) return 1;
+  const Model& m = fe.model;
+  auto engines = open_engines(m, m.warehouse.starts_with("/") ? m.warehouse : m.root + "/" + m.warehouse);
   size_t passed = 0, failed = 0;
   for (const auto& ds : fe.model.datasets) {
     bool wanted = select.selectors.empty() ||
                   std::any_of(select.selectors.begin(), select.selectors.end(),
                               [&](const std::string& s) { return glob_match(s, ds.name); });
     if (!wanted) continue;
-    for (const auto& t : exec::run_tests(fe.model, ds)) {
+    for (const auto& t : exec::run_tests(fe.model, ds, *engines)) {
       fmt::print("{} {}: {}\n", t.passed ? "PASS" : "FAIL", t.table, t.name);
       if (!t.passed) fmt::print("{}", t.detail);
       (t.passed ? passed : failed)++;
@@ -94,8 +97,8 @@ int cmd_check(const CommonOptions& o) {
     // The engine pass: prepare every query against the shapes its inputs produce.
     Diagnostics diags;
     const Model& m = fe.model;
-    std::string warehouse = m.warehouse.starts_with("/") ? m.warehouse : m.root + "/" + m.warehouse;
-    exec::check_queries(m, warehouse, diags);
+    auto engines = open_engines(m, m.warehouse.starts_with("/") ? m.warehouse : m.root + "/" + m.warehouse);
+    exec::check_queries(m, *engines, diags);
     diags.sort();
     std::fputs(render(diags, fe.workspace->files).c_str(), stderr);
     for (const auto& d : diags.items()) (d.severity == Severity::Error ? fe.errors : fe.warnings)++;

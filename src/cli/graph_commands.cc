@@ -173,7 +173,7 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
 int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool force, bool exit_code) {
   Session& s = leak(new Session);
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
-  exec::Evaluator& ev = leak(new exec::Evaluator(*s.graph, s.store.get(), s.warehouse));
+  exec::Evaluator& ev = leak(new exec::Evaluator(*s.graph, s.store.get(), *s.engines));
   if (!plan_session(ev, s, force)) return 1;
   return print_plan(s, ev, common.json, exit_code);
 }
@@ -187,12 +187,13 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   if (flags.dry_run) return cmd_plan(common, select, flags.force, false);
   Session s;
   if (int rc = open_session(common, select, Access::kBuild, command_line, s)) return rc;
-  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);
   exec::BuildOptions options;
   options.jobs = flags.jobs > 0 ? flags.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.keep_going = flags.keep_going;
   options.force = flags.force;
   options.command_line = command_line;
+  options.warehouse_for_commands = s.warehouse;
   ProgressPrinter printer;
   options.on_progress = [&](const exec::Progress& p) {
     if (!common.json) printer.update(p, p.last_failed ? "failed" : p.last_interrupted ? "rolled back" : "ran");
@@ -254,7 +255,7 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
 int cmd_status(const CommonOptions& common, const SelectOptions& select) {
   Session s;
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
-  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);
   if (!plan_session(ev, s, false)) return 1;
   struct Counts { size_t total = 0, up_to_date = 0, stale = 0, missing = 0, failed = 0; };
   std::vector<Counts> counts(s.fe.model.datasets.size());
@@ -291,7 +292,7 @@ int cmd_why(const CommonOptions& common, const std::string& target) {
   SelectOptions select;
   select.selectors = {target};
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
-  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);
   if (!plan_session(ev, s, false)) return 1;
   for (ActionId a = 0; a < s.graph->size(); ++a) {
     if (!s.targets[a]) continue;
@@ -316,7 +317,7 @@ int cmd_why(const CommonOptions& common, const std::string& target) {
 int cmd_mark_done(const CommonOptions& common, const SelectOptions& select, const std::string& command_line) {
   Session s;
   if (int rc = open_session(common, select, Access::kBuild, command_line, s)) return rc;
-  exec::Evaluator ev(*s.graph, s.store.get(), s.warehouse);
+  exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);
   auto n = ev.adopt(s.selected, command_line);
   if (!n.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", n.status().message());
@@ -334,7 +335,7 @@ int cmd_verify(const CommonOptions& common, const SelectOptions& select) {
     return 0;
   }
   size_t checked = 0;
-  auto bad = exec::verify_outputs(*s.graph, *s.store, s.warehouse, &checked);
+  auto bad = exec::verify_outputs(*s.graph, *s.store, *s.engines, &checked);
   if (!bad.ok()) {
     print_error(s, bad.status().message());
     return 1;

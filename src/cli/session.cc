@@ -8,9 +8,10 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "base/metrics.h"
+#include "cli/engine_factory.h"
+#include "engine/sqlite/sqlite_warehouse.h"
 #include "eval/engine_lister.h"
 
 namespace fs = std::filesystem;
@@ -32,13 +33,9 @@ std::map<std::string, std::string> parse_vars(const std::vector<std::string>& va
 }
 
 std::string damaged_warehouse_hint(const Session& s, const std::string& message) {
-  if (message.find(sqlite3_errstr(SQLITE_CORRUPT)) == std::string::npos &&
-      message.find(sqlite3_errstr(SQLITE_NOTADB)) == std::string::npos)
-    return "";
-  return fmt::format(
-      "  hint: the warehouse {0} is damaged. Restore it from a backup, or move it aside (mv {0} {0}.damaged) "
-      "and run `dbuild build` to rebuild everything from the sources\n",
-      s.warehouse);
+  if (!s.engines) return "";
+  auto engine = s.engines->of_connection(kNone);
+  return engine.ok() ? (*engine)->damage_hint(message) : "";
 }
 
 void print_error(const Session& s, const std::string& message) {
@@ -46,19 +43,6 @@ void print_error(const Session& s, const std::string& message) {
 }
 
 namespace {
-
-/// Opens the warehouse read-only and reads its schema: a file SQLite does not take for a
-/// database, or whose first pages are damaged, is reported before anything reads it.
-Status probe_warehouse(const std::string& path) {
-  if (::access(path.c_str(), F_OK) != 0) return Status::Ok();
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
-  Status s = rc == SQLITE_OK ? Status::Ok() : Status::Error(fmt::format("{}: sqlite: {}", path, sqlite3_errstr(rc)));
-  sqlite3_close(db);
-  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) return s;
-  return Status::Ok();  // anything else (busy, permissions) is for the engine to report
-}
 
 /// Creates `dir` if needed; "" if it is then a writable directory, else what is wrong.
 std::string writable_dir(const fs::path& dir) {
@@ -142,12 +126,14 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   }
   const Model& m = s.fe.model;
   s.warehouse = fs::path(m.warehouse).is_absolute() ? m.warehouse : m.root + "/" + m.warehouse;
-  if (Status w = probe_warehouse(s.warehouse); !w.ok()) {
+  s.engines = open_engines(m, s.warehouse);
+  // A warehouse file SQLite does not take for a database is reported before anything reads it.
+  if (Status w = exec::SqliteWarehouse(s.warehouse).probe(); !w.ok()) {
     print_error(s, w.message());
     return 1;
   }
   if (int rc = open_state(s, access, command_line)) return rc;
-  exec::EngineLister lister(s.warehouse);
+  exec::EngineLister lister(*s.engines, m);
   ScopedMetric graph_metric("action graph");
   auto graph = build_action_graph(m, lister);
   if (!graph.ok()) {

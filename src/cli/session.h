@@ -26,7 +26,8 @@ struct CommonOptions {
 struct Session {
   FrontEnd fe;
   std::string state_dir;   // <root>/.dbuild/state
-  std::string warehouse;   // the SQLite file
+  std::string warehouse;   // the workspace's SQLite file
+  std::unique_ptr<exec::Engines> engines;  // of the model's datasets (engine_factory.h)
   std::optional<BuildLock> lock;
   std::unique_ptr<StateStore> store;  // null: read-only and nothing built yet
   std::unique_ptr<ActionGraph> graph;
@@ -41,8 +42,8 @@ enum class Access { kReadOnly, kBuild };
 int open_session(const CommonOptions& common, const SelectOptions& select, Access access,
                  const std::string& command_line, Session& s);
 
-/// Prints "dbuild: error: MESSAGE", and what to do when the message is SQLite saying the
-/// warehouse is damaged (SQLITE_CORRUPT, SQLITE_NOTADB).
+/// Prints "dbuild: error: MESSAGE", and what to do when the message is the warehouse engine
+/// saying its storage is damaged (Engine::damage_hint).
 void print_error(const Session& s, const std::string& message);
 /// What to do about a damaged warehouse, if `message` says it is damaged; "" otherwise.
 std::string damaged_warehouse_hint(const Session& s, const std::string& message);

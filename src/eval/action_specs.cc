@@ -154,15 +154,32 @@ Result<Value> template_value(const ast::Expr& e, const Model& model, const Datas
   return to_value(*t, pool);
 }
 
-std::string sql_with_parameters(const Dataset& ds, size_t* params) {
+std::string sql_with_parameters(const Dataset& ds, const Engine& engine, const std::vector<Value>& values,
+                                size_t* params) {
   std::string sql;
   size_t n = 0;
   for (const auto& part : ds.parts) {
-    if (part.is_template) sql += fmt::format("?{}", ++n);
-    else sql += part.text;
+    if (part.is_template) {
+      sql += engine.placeholder(n, n < values.size() ? values[n] : Value());
+      ++n;
+    } else {
+      sql += part.text;
+    }
   }
   if (params) *params = n;
   return sql;
+}
+
+Result<std::vector<Value>> template_values(const Model& m, const Dataset& ds, std::span<const int64_t> tuple,
+                                           const StringPool& pool) {
+  std::vector<Value> out;
+  for (const auto& part : ds.parts) {
+    if (!part.is_template) continue;
+    auto v = template_value(part.expr, m, ds, tuple, pool);
+    if (!v.ok()) return Status::Error(fmt::format("{{{{{}}}}}: {}", part.text, v.status().message()));
+    out.push_back(std::move(*v));
+  }
+  return out;
 }
 
 std::vector<CheckSpec> check_specs(const Dataset& ds) {
@@ -187,20 +204,17 @@ std::vector<CheckSpec> check_specs(const Dataset& ds) {
   return out;
 }
 
-Result<QuerySpec> query_spec(const ActionGraph& g, ActionId a) {
+Result<QuerySpec> query_spec(const ActionGraph& g, ActionId a, const Engine& engine) {
   const Model& m = *g.model;
   const Dataset& ds = m.datasets[g.dataset_of(a)];
   auto tuple = g.tuple_of(a);
   QuerySpec q;
   q.table = ds.name;
   q.keys = key_columns(ds, tuple, g.pool);
-  q.sql = sql_with_parameters(ds, nullptr);
-  for (const auto& part : ds.parts) {
-    if (!part.is_template) continue;
-    auto v = template_value(part.expr, m, ds, tuple, g.pool);
-    if (!v.ok()) return Status::Error(fmt::format("{{{{{}}}}}: {}", part.text, v.status().message()));
-    q.params.push_back(std::move(*v));
-  }
+  auto values = template_values(m, ds, tuple, g.pool);
+  if (!values.ok()) return values.status();
+  q.params = std::move(*values);
+  q.sql = sql_with_parameters(ds, engine, q.params, nullptr);
   auto inputs = g.inputs_of(a);
   for (const auto& in : ds.inputs) {
     const Dataset& input = m.datasets[in.dataset];

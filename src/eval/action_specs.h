@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/sqlite/sqlite_engine.h"
+#include "engine/engine.h"
 #include "graph/action_graph.h"
 
 namespace dbuild::exec {
@@ -21,12 +21,17 @@ LoadSpec load_spec(const FormatDef& format);
 Result<Value> template_value(const ast::Expr& e, const Model& model, const Dataset& ds,
                              std::span<const int64_t> tuple, const StringPool& pool);
 
-/// The query that computes action `a` (a SQL table's partition).
-Result<QuerySpec> query_spec(const ActionGraph& g, ActionId a);
+/// The values of every template of `ds`'s SQL for one partition, in order.
+Result<std::vector<Value>> template_values(const Model& m, const Dataset& ds, std::span<const int64_t> tuple,
+                                           const StringPool& pool);
 
-/// The SQL with templates replaced by ?NNN parameters, for preparing without values; the
-/// parameter count goes to *params.
-std::string sql_with_parameters(const Dataset& ds, size_t* params);
+/// The query that computes action `a` (a SQL table's partition) on `engine`.
+Result<QuerySpec> query_spec(const ActionGraph& g, ActionId a, const Engine& engine);
+
+/// The SQL with the i-th template replaced by engine.placeholder(i, values[i]) (a NULL value
+/// past the end of `values`: for preparing without values); the template count goes to *params.
+std::string sql_with_parameters(const Dataset& ds, const Engine& engine, const std::vector<Value>& values,
+                                size_t* params);
 
 /// The engine's form of the model's checks.
 std::vector<CheckSpec> check_specs(const Dataset& ds);

@@ -4,39 +4,22 @@
 
 #include <fmt/format.h>
 
-#include "engine/sqlite/sqlite_stmt.h"
 
 namespace dbuild::exec {
-namespace {
-
-/// How many rows of `table` have NULL in `column`.
-Result<int64_t> count_nulls(SqliteEngine& engine, const std::string& table, const std::string& column) {
-  auto st = Stmt::prepare(engine.handle(), fmt::format("SELECT count(*) FROM main.{} WHERE {} IS NULL",
-                                                        quote_ident(table), quote_ident(column)));
-  if (!st.ok()) return st.status();
-  auto row = st->step();
-  if (!row.ok()) return row.status();
-  Value v = st->column(0);
-  const auto* n = std::get_if<int64_t>(&v);
-  return n ? *n : 0;
-}
-
-}  // namespace
 
 Result<ListedPartitions> EngineLister::list_table_partitions(const Dataset& ds) {
-  if (!engine_) {
-    if (::access(warehouse_.c_str(), F_OK) != 0)
-      return Status::Error(fmt::format("source `{}` reads table `{}`, but there is no warehouse at {} yet",
-                                       ds.name, ds.source_table, warehouse_));
-    auto e = SqliteEngine::open(warehouse_);
-    if (!e.ok()) return e.status();
-    engine_ = std::move(*e);
-  }
-  auto exists = engine_->table_exists(ds.source_table);
+  auto engine = engines_.of(ds);
+  if (!engine.ok()) return engine.status();
+  if (!(*engine)->may_have_data())
+    return Status::Error(fmt::format("source `{}` reads table `{}`, but there is nothing in {} yet", ds.name,
+                                     ds.source_table, engines_.where(model_, ds)));
+  auto session = sessions_.of(ds);
+  if (!session.ok()) return session.status();
+  auto exists = (*session)->table_exists(ds.source_table);
   if (!exists.ok()) return exists.status();
   if (!*exists)
-    return Status::Error(fmt::format("source `{}` reads table `{}`, which is not in the warehouse",
-                                     ds.name, ds.source_table));
+    return Status::Error(fmt::format("source `{}` reads table `{}`, which is not in {}", ds.name,
+                                     ds.source_table, engines_.where(model_, ds)));
   std::vector<std::string> columns;
   for (const auto& k : ds.keys) columns.push_back(k.name);
   ListedPartitions out;
@@ -44,7 +27,7 @@ Result<ListedPartitions> EngineLister::list_table_partitions(const Dataset& ds) 
     out.tuples.emplace_back();
     return out;
   }
-  auto rows = engine_->list_partitions(ds.source_table, columns);
+  auto rows = (*session)->list_partitions(ds.source_table, columns);
   if (!rows.ok()) return rows.status();
   std::vector<uint8_t> null_in(columns.size(), 0);
   for (const auto& row : *rows) {
@@ -62,7 +45,7 @@ Result<ListedPartitions> EngineLister::list_table_partitions(const Dataset& ds) 
   // A NULL key names no partition (no query could select its rows): say so, per column.
   for (size_t k = 0; k < columns.size(); ++k) {
     if (!null_in[k]) continue;
-    auto n = count_nulls(*engine_, ds.source_table, columns[k]);
+    auto n = (*session)->count_nulls(ds.source_table, columns[k]);
     if (!n.ok()) return n.status();
     out.warnings.push_back(fmt::format(
         "source `{}`: {} row{} of table `{}` {} NULL in key column `{}`; they belong to no partition and are "

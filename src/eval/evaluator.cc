@@ -15,7 +15,6 @@
 #include "eval/action_specs.h"
 #include "eval/command_runner.h"
 #include "loading/file_hash.h"
-#include "engine/sqlite/sqlite_engine.h"
 
 namespace dbuild::exec {
 
@@ -76,8 +75,8 @@ uint32_t stale_reasons(const std::optional<PartitionRecord>& record, const KeyPa
   return r;
 }
 
-Evaluator::Evaluator(const ActionGraph& graph, StateStore* store, std::string warehouse)
-    : g_(graph), store_(store), warehouse_(std::move(warehouse)) {}
+Evaluator::Evaluator(const ActionGraph& graph, StateStore* store, const Engines& engines)
+    : g_(graph), store_(store), engines_(engines), sessions_(std::make_unique<EngineSessions>(engines)) {}
 
 Evaluator::~Evaluator() = default;
 
@@ -113,7 +112,6 @@ Status Evaluator::check_marks() {
   // content, what the record says: the interrupted attempt never committed, or committed the
   // same rows. Its record is true again; only partitions whose data did change are redone.
   healed_.clear();
-  std::unique_ptr<SqliteEngine> engine;
   for (ActionId a = 0; a < g_.size(); ++a) {
     auto& r = records_[a];
     if (!selected_[a] || !r || r->status != PartitionStatus::kInFlight || !r->has_build()) continue;
@@ -123,12 +121,9 @@ Status Evaluator::check_marks() {
     if (ds.kind == Dataset::Kind::CommandTable && ds.format == kNone) {
       now = file_hashes_[a];
     } else if (output_present_[ds.id]) {
-      if (!engine) {
-        auto e = SqliteEngine::open(warehouse_);
-        if (!e.ok()) return e.status();
-        engine = std::move(*e);
-      }
-      auto fp = engine->fingerprint_partition(ds.name, key_columns(ds, g_.tuple_of(a), g_.pool));
+      auto session = sessions_->of(ds);
+      if (!session.ok()) return session.status();
+      auto fp = (*session)->fingerprint_partition(ds.name, key_columns(ds, g_.tuple_of(a), g_.pool));
       if (!fp.ok()) continue;  // unreadable: it stays marked and is rebuilt
       now = fp->fingerprint;
     }
@@ -232,16 +227,12 @@ Status Evaluator::hash_source_files(bool write_stat_cache) {
 }
 
 Status Evaluator::fingerprint_table_sources() {
-  std::unique_ptr<SqliteEngine> engine;
   for (ActionId a = 0; a < g_.size(); ++a) {
     const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
     if (!selected_[a] || ds.kind != Dataset::Kind::TableSource) continue;
-    if (!engine) {
-      auto e = SqliteEngine::open(warehouse_);
-      if (!e.ok()) return e.status();
-      engine = std::move(*e);
-    }
-    auto fp = engine->fingerprint_partition(ds.source_table, key_columns(ds, g_.tuple_of(a), g_.pool));
+    auto session = sessions_->of(ds);
+    if (!session.ok()) return Status::Error(fmt::format("source {}: {}", ds.name, session.status().message()));
+    auto fp = (*session)->fingerprint_partition(ds.source_table, key_columns(ds, g_.tuple_of(a), g_.pool));
     if (!fp.ok()) return Status::Error(fmt::format("source {}: {}", ds.name, fp.status().message()));
     file_hashes_[a] = fp->fingerprint;
   }
@@ -251,11 +242,6 @@ Status Evaluator::fingerprint_table_sources() {
 Status Evaluator::check_outputs() {
   ScopedMetric metric("output tables");
   output_present_.assign(g_.model->datasets.size(), 1);
-  if (::access(warehouse_.c_str(), F_OK) != 0) {  // nothing built yet; do not create the file
-    std::fill(output_present_.begin(), output_present_.end(), 0);
-    return Status::Ok();
-  }
-  std::unique_ptr<SqliteEngine> engine;
   for (const auto& ds : g_.model->datasets) {
     bool loaded = ds.kind == Dataset::Kind::SqlTable || ds.kind == Dataset::Kind::FileSource ||
                   (ds.kind == Dataset::Kind::CommandTable && ds.format != kNone);
@@ -263,12 +249,15 @@ Status Evaluator::check_outputs() {
     bool any = false;
     for (ActionId a = g_.first_action[ds.id]; a < g_.first_action[ds.id + 1] && !any; ++a) any = selected_[a];
     if (!any) continue;
-    if (!engine) {
-      auto e = SqliteEngine::open(warehouse_);
-      if (!e.ok()) return e.status();
-      engine = std::move(*e);
+    auto engine = engines_.of(ds);
+    if (!engine.ok()) return engine.status();
+    if (!(*engine)->may_have_data()) {  // nothing built there yet; do not create anything
+      output_present_[ds.id] = 0;
+      continue;
     }
-    auto exists = engine->table_exists(ds.name);
+    auto session = sessions_->of(ds);
+    if (!session.ok()) return session.status();
+    auto exists = (*session)->table_exists(ds.name);
     if (!exists.ok()) return exists.status();
     output_present_[ds.id] = *exists;
   }

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "graph/action_key.h"
-#include "engine/sqlite/sqlite_engine.h"
+#include "eval/engines.h"
 #include "state/state_store.h"
 
 namespace dbuild::exec {
@@ -82,6 +82,7 @@ struct BuildOptions {
   bool keep_going = false;
   bool force = false;
   std::string command_line;
+  std::string warehouse_for_commands;  // DBUILD_WAREHOUSE in a command's environment
   std::function<void(const Progress&)> on_progress;
 };
 
@@ -107,9 +108,9 @@ class WorkerPool;  // evaluator_build.cc
 
 class Evaluator {
  public:
-  /// REQUIRES: `graph` and `store` outlive the evaluator. `store` may be null for plan() in
-  /// a workspace with no state yet (nothing was ever built). `warehouse` is the SQLite file.
-  Evaluator(const ActionGraph& graph, StateStore* store, std::string warehouse);
+  /// REQUIRES: `graph`, `store` and `engines` outlive the evaluator. `store` may be null for
+  /// plan() in a workspace with no state yet (nothing was ever built).
+  Evaluator(const ActionGraph& graph, StateStore* store, const Engines& engines);
   ~Evaluator();
 
   /// Decides what is stale among `selected` (one flag per action; the caller includes the
@@ -166,7 +167,8 @@ class Evaluator {
 
   const ActionGraph& g_;
   StateStore* store_;
-  std::string warehouse_;
+  const Engines& engines_;
+  std::unique_ptr<EngineSessions> sessions_;  // of the driving thread
   std::vector<Hash128> definitions_;
   std::vector<uint8_t> selected_;
   std::vector<ActionInfo> info_;

@@ -5,7 +5,6 @@
 
 #include "eval/action_specs.h"
 #include "eval/evaluator.h"
-#include "engine/sqlite/sqlite_engine.h"
 
 namespace dbuild::exec {
 
@@ -17,8 +16,6 @@ Result<size_t> Evaluator::adopt(const std::vector<uint8_t>& selected, const std:
                     std::chrono::system_clock::now().time_since_epoch()).count();
   auto run_id = store_->begin_run(command_line, now_ms);
   if (!run_id.ok()) return run_id.status();
-  auto engine = SqliteEngine::open(warehouse_);
-  if (!engine.ok()) return engine.status();
   WriteBatch batch;
   size_t adopted = 0;
   for (ActionId a = 0; a < g_.size(); ++a) {
@@ -29,9 +26,14 @@ Result<size_t> Evaluator::adopt(const std::vector<uint8_t>& selected, const std:
       fingerprints_[a] = file_hashes_[a];
       continue;
     }
-    if (!output_present_[ds.id] || !*(*engine)->table_exists(ds.name))
-      return Status::Error(fmt::format("cannot mark {} done: table `{}` is not in the warehouse", g_.label(a), ds.name));
-    auto fp = (*engine)->fingerprint_partition(ds.name, key_columns(ds, g_.tuple_of(a), g_.pool));
+    auto session = sessions_->of(ds);
+    if (!session.ok()) return session.status();
+    auto exists = (*session)->table_exists(ds.name);
+    if (!exists.ok()) return exists.status();
+    if (!output_present_[ds.id] || !*exists)
+      return Status::Error(fmt::format("cannot mark {} done: table `{}` is not in {}", g_.label(a), ds.name,
+                                       engines_.where(*g_.model, ds)));
+    auto fp = (*session)->fingerprint_partition(ds.name, key_columns(ds, g_.tuple_of(a), g_.pool));
     if (!fp.ok()) return fp.status();
     fingerprints_[a] = fp->fingerprint;
     PartitionRecord r;

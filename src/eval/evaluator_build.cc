@@ -15,7 +15,6 @@
 #include "eval/command_runner.h"
 #include "graph/file_discovery.h"
 #include "eval/evaluator.h"
-#include "engine/sqlite/sqlite_engine.h"
 
 namespace dbuild::exec {
 namespace {
@@ -38,24 +37,25 @@ struct Outcome {
   int64_t finished_ms = 0;
 };
 
-Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const std::string& warehouse) {
+Outcome execute(const ActionGraph& g, ActionId a, EngineSessions& sessions, const std::string& warehouse) {
   Outcome out;
   out.action = a;
   out.started_ms = now_ms();
   const Dataset& ds = g.model->datasets[g.dataset_of(a)];
   Result<WriteResult> r = Status::Error("nothing to run");
-  if (ds.connection != kNone && ds.kind != Dataset::Kind::CommandTable) {
-    const ConnectionDef& c = g.model->connections[ds.connection];
-    r = Status::Error(fmt::format("`{}` runs on connection `{}` ({}), and this version of dbuild runs SQL only "
-                                  "on the embedded warehouse; remove `engine = {}` to build it there",
-                                  ds.name, c.name, c.engine, c.name));
+  auto engine = sessions.engine(ds);
+  // A command whose output is not loaded needs no engine.
+  bool needs_engine = ds.kind != Dataset::Kind::CommandTable || ds.format != kNone;
+  auto session = needs_engine ? sessions.of(ds) : Result<EngineSession*>(nullptr);
+  if (!session.ok()) {
+    r = session.status();
   } else if (ds.kind == Dataset::Kind::FileSource) {
     std::string path = g.model->root + "/" + g.files[ds.id][g.partition_of(a)];
-    r = engine.load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
-                              load_spec(g.model->formats[ds.format]), path);
+    r = (*session)->load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
+                                   load_spec(g.model->formats[ds.format]), path);
   } else if (ds.kind == Dataset::Kind::SqlTable) {
-    auto q = query_spec(g, a);
-    r = q.ok() ? engine.write_query_partition(*q) : Result<WriteResult>(q.status());
+    auto q = query_spec(g, a, **engine);
+    r = q.ok() ? (*session)->write_query_partition(*q) : Result<WriteResult>(q.status());
   } else if (ds.kind == Dataset::Kind::CommandTable) {
     auto c = run_command_action(g, a, warehouse);
     if (c.ok()) {
@@ -65,9 +65,9 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const st
     }
     if (!c.ok()) {
       r = c.status();
-    } else if (ds.format != kNone) {  // loaded into the warehouse: fingerprinted by its rows
-      r = engine.load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
-                                load_spec(g.model->formats[ds.format]), g.model->root + "/" + c->output_path);
+    } else if (ds.format != kNone) {  // loaded into its engine: fingerprinted by its rows
+      r = (*session)->load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
+                                     load_spec(g.model->formats[ds.format]), g.model->root + "/" + c->output_path);
     } else {
       WriteResult w;
       w.fingerprint = c->output.content_hash;
@@ -83,12 +83,13 @@ Outcome execute(const ActionGraph& g, ActionId a, SqliteEngine& engine, const st
 
 }  // namespace
 
-/// Worker threads, each with its own engine connection. submit() and wait() are called by
-/// the one thread that drives the build.
+/// Worker threads, each with its own engine sessions. submit() and wait() are called by the
+/// one thread that drives the build.
 class WorkerPool {
  public:
-  WorkerPool(const ActionGraph& g, const std::string& warehouse, int n) : g_(g) {
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this, warehouse] { work(warehouse); });
+  WorkerPool(const ActionGraph& g, const Engines& engines, std::string warehouse, int n)
+      : g_(g), engines_(engines), warehouse_(std::move(warehouse)) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
   }
   ~WorkerPool() {
     {
@@ -115,8 +116,8 @@ class WorkerPool {
   }
 
  private:
-  void work(const std::string& warehouse) {
-    auto engine = SqliteEngine::open(warehouse);
+  void work() {
+    EngineSessions sessions(engines_);
     for (;;) {
       ActionId a;
       {
@@ -126,13 +127,7 @@ class WorkerPool {
         a = jobs_.front();
         jobs_.pop_front();
       }
-      Outcome o;
-      if (engine.ok()) {
-        o = execute(g_, a, **engine, warehouse);
-      } else {
-        o.action = a;
-        o.status = engine.status();
-      }
+      Outcome o = execute(g_, a, sessions, warehouse_);
       {
         std::lock_guard<std::mutex> lock(mu_);
         done_.push_back(std::move(o));
@@ -142,6 +137,8 @@ class WorkerPool {
   }
 
   const ActionGraph& g_;
+  const Engines& engines_;
+  const std::string warehouse_;  // for commands: DBUILD_WAREHOUSE
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
   std::deque<ActionId> jobs_;
@@ -219,13 +216,7 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     return st;
   };
 
-  {
-    // Create the warehouse and switch it to WAL once, before workers open it side by side
-    // (changing the journal mode of a new file is not covered by the busy timeout).
-    auto prime = SqliteEngine::open(warehouse_);
-    if (!prime.ok()) return prime.status();
-  }
-  WorkerPool pool(g_, warehouse_, std::max(1, options.jobs));
+  WorkerPool pool(g_, engines_, options.warehouse_for_commands, std::max(1, options.jobs));
   const char* kill_env = std::getenv("DBUILD_TEST_KILL_AFTER_COMMITS");
   long kill_after = kill_env ? std::strtol(kill_env, nullptr, 10) : 0, committed = 0;
   for (;;) {

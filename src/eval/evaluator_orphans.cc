@@ -8,7 +8,6 @@
 #include "eval/action_specs.h"
 #include "eval/command_runner.h"
 #include "eval/evaluator.h"
-#include "engine/sqlite/sqlite_engine.h"
 #include "graph/file_discovery.h"
 
 namespace dbuild::exec {
@@ -99,8 +98,6 @@ Result<size_t> Evaluator::remove_orphans() {
   }
   for (auto& o : orphans) explain(g_.model->datasets[o.dataset], o);
   if (orphans.empty()) return size_t{0};
-  auto engine = SqliteEngine::open(warehouse_);
-  if (!engine.ok()) return engine.status();
   WriteBatch batch;
   for (const Orphan& o : orphans) {
     const Dataset& ds = g_.model->datasets[o.dataset];
@@ -114,7 +111,9 @@ Result<size_t> Evaluator::remove_orphans() {
     }
     if (tuple && (ds.kind != Dataset::Kind::CommandTable || ds.format != kNone)) {
       // The data first: a record must never outlive the data it describes.
-      Status s = (*engine)->delete_partition(ds.name, key_columns(ds, *tuple, scratch));
+      auto session = sessions_->of(ds);
+      if (!session.ok()) return session.status();
+      Status s = (*session)->delete_partition(ds.name, key_columns(ds, *tuple, scratch));
       if (!s.ok()) return s;
     }
     batch.delete_partition(ds.name, o.partition);

@@ -7,15 +7,14 @@
 
 #include "eval/action_specs.h"
 #include "eval/command_runner.h"
-#include "engine/sqlite/sqlite_engine.h"
+#include "eval/engines.h"
 #include "graph/file_discovery.h"
 
 namespace dbuild::exec {
 
 Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateStore& store,
-                                             const std::string& warehouse, size_t* checked) {
-  auto engine = SqliteEngine::open(warehouse);
-  if (!engine.ok()) return engine.status();
+                                             const Engines& engines, size_t* checked) {
+  EngineSessions sessions(engines);
   std::vector<Mismatch> out;
   *checked = 0;
   for (const auto& ds : g.model->datasets) {
@@ -37,7 +36,13 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
       ++*checked;
       out.push_back({label_of(text), "its state record is damaged; the next build sets it aside and rebuilds the partition"});
     }
-    auto exists = file_output ? Result<bool>(true) : (*engine)->table_exists(ds.name);
+    EngineSession* session = nullptr;
+    if (!file_output && !records.empty()) {
+      auto opened = sessions.of(ds);
+      if (!opened.ok()) return opened.status();
+      session = *opened;
+    }
+    auto exists = session ? session->table_exists(ds.name) : Result<bool>(true);
     if (!exists.ok()) return exists.status();
     StringPool pool;  // the partitions' own ids: key_columns() reads their values from it
     for (const auto& [text, rec] : records) {
@@ -70,7 +75,7 @@ Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateSt
         else if (hash_bytes(bytes.str()) != rec.fingerprint) out.push_back({label, "the output file changed since it was built"});
         continue;
       }
-      auto fp = (*engine)->fingerprint_partition(ds.name, key_columns(ds, *tuple, pool));
+      auto fp = session->fingerprint_partition(ds.name, key_columns(ds, *tuple, pool));
       if (!fp.ok()) return fp.status();
       if (fp->fingerprint != rec.fingerprint)
         out.push_back({label, fmt::format("the data changed since it was built (recorded {} rows, found {})",

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/engines.h"
 #include "graph/action_graph.h"
 #include "state/state_store.h"
 
@@ -22,6 +23,6 @@ struct Mismatch {
 /// Recomputes the fingerprint of every recorded partition of the graph's tables and file
 /// sources in the warehouse and compares it with the record. A damaged record is a mismatch.
 Result<std::vector<Mismatch>> verify_outputs(const ActionGraph& g, const StateStore& store,
-                                             const std::string& warehouse, size_t* checked);
+                                             const Engines& engines, size_t* checked);
 
 }  // namespace dbuild::exec

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "loading/loader_formats.h"
-#include "loading/loader_test_util.h"
+#include "test_util.h"
 
 namespace dbuild::exec {
 

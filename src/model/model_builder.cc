@@ -462,6 +462,8 @@ class ModelBuilder {
     const ast::Attribute* path = a.get("path");
     const ast::Attribute* table = a.get("table");
     const ast::Attribute* format = a.get("format");
+    if (const auto* eng = a.get("engine")) resolve_engine(eng->value, ds);
+    else if (!default_connection_.empty()) resolve_engine_name(default_connection_, default_connection_span_, ds);
     if (path && table) {
       diags_.error(table->name_span, "a source reads files (`path`) or a table (`table`), not both");
     } else if (path) {
@@ -481,7 +483,7 @@ class ModelBuilder {
       diags_.error(d.name_span, fmt::format("source `{}` says neither `path` nor `table`", d.name),
                    "files: path = \"data/{day}.csv\"; an existing table: table = \"orders\"");
     }
-    a.report_unknown("a source block", {"path", "table", "format"});
+    a.report_unknown("a source block", {"path", "table", "format", "engine"});
     report_unknown_nested(d.body, "a source block", {"columns"});
   }
 
@@ -917,6 +919,18 @@ class ModelBuilder {
       if (ds.kind != Dataset::Kind::SqlTable) continue;
       for (const auto& in : ds.inputs) {
         const Dataset& from = model_.datasets[in.dataset];
+        if (from.connection != ds.connection) {
+          auto where = [&](const Dataset& x) {
+            return x.connection == kNone ? std::string("the workspace's warehouse")
+                                         : fmt::format("connection `{}`", model_.connections[x.connection].name);
+          };
+          diags_.error(in.span, fmt::format("`{}` runs on {} and reads `{}`, which is on {}: a query reads only "
+                                            "tables of its own engine, and dbuild copies no data between engines",
+                                            ds.name, where(ds), from.name, where(from)),
+                       fmt::format("put both on one engine (engine = NAME on `{}` or on `{}`), or load `{}` where "
+                                   "`{}` runs with a source of its own", ds.name, from.name, from.name, ds.name));
+          continue;
+        }
         if (from.kind != Dataset::Kind::CommandTable || from.format != kNone) continue;
         diags_.error(in.span, fmt::format("`{}` is computed by a command, and its output is not loaded into the "
                                           "warehouse for `{}` to read", from.name, ds.name),

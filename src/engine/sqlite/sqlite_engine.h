@@ -30,7 +30,7 @@
 
 #include "base/hash.h"
 #include "base/status.h"
-#include "loading/loader.h"
+#include "engine/engine.h"
 #include "engine/sqlite/sqlite_checks.h"
 #include "values/value.h"
 
@@ -38,62 +38,13 @@ namespace dbuild::exec {
 
 class RegexCache;
 
-/// One partition key column and its value for the partition at hand. The value is never NULL.
-struct KeyColumn {
-  std::string name;
-  Value value;
-};
-
-/// What writing (or fingerprinting) a partition found.
-struct WriteResult {
-  int64_t rows = 0;
-  Hash128 fingerprint;                         // of the rows as a multiset, keys excluded
-  uint64_t skipped_malformed = 0;              // load_partition with skip_malformed only
-  std::vector<uint64_t> skipped_lines_sample;  // first lines skipped (at most kSkippedSample)
-};
-
-/// An input table as a query sees it: a temporary view named `table` that shadows main."table"
-/// and shows only the listed partitions (or all rows) of the stored table.
-struct InputView {
-  std::string table;         // the name the query uses
-  std::string source_table;  // the stored table read (main."source_table"); empty: `table`
-  std::vector<std::string> key_columns;          // the input's partition key columns
-  bool all = false;                              // true: every row, partitions ignored
-  std::vector<std::vector<Value>> partitions;    // key tuples, in key_columns order
-};
-
-/// A query that computes one partition of `table`.
-struct QuerySpec {
-  std::string table;
-  std::vector<KeyColumn> keys;
-  std::string sql;             // one read-only SELECT; ?NNN parameters take params[NNN-1]
-  std::vector<Value> params;
-  std::vector<InputView> inputs;
-  std::vector<CheckSpec> checks;
-};
-
-/// What a query reads and returns, found by preparing it (nothing runs).
-struct PreparedInfo {
-  std::vector<std::string> columns;  // result column names, in order
-  /// Tables and views the SQL names directly (CTE names excluded), in first-use order.
-  std::vector<std::string> tables;
-  /// The tables actually read, at any depth: views expanded to the tables they read.
-  std::vector<std::string> base_tables;
-};
-
-/// Where preparing SQL failed.
-struct SqlError {
-  std::string message;  // SQLite's message (or dbuild's, for a rule it enforces)
-  int offset = -1;      // byte offset in the SQL, when SQLite knows it; -1 otherwise
-};
-
 /// Settings for open().
 struct EngineOptions {
   int busy_timeout_ms = 10 * 60 * 1000;  // how long a writer waits for another's transaction
 };
 
 /// One connection to a warehouse database file (see the file comment for the guarantees).
-class SqliteEngine {
+class SqliteEngine : public EngineSession {
  public:
   /// Opens or creates the database at `path` (":memory:" for a private in-memory one). An
   /// existing file that this user cannot write, or in a directory it cannot write, is opened
@@ -101,7 +52,7 @@ class SqliteEngine {
   /// WAL database otherwise), so rows only in an un-checkpointed -wal file are not seen.
   static Result<std::unique_ptr<SqliteEngine>> open(const std::string& path,
                                                    const EngineOptions& options = {});
-  ~SqliteEngine();
+  ~SqliteEngine() override;
   SqliteEngine(const SqliteEngine&) = delete;
   SqliteEngine& operator=(const SqliteEngine&) = delete;
 
@@ -109,32 +60,38 @@ class SqliteEngine {
   /// columns, then the file's columns with typed affinity) or adding missing columns. On any error
   /// nothing changes; loader errors read "file:line:col: message".
   Result<WriteResult> load_partition(const std::string& table, const std::vector<KeyColumn>& keys,
-                                     const LoadSpec& spec, const std::string& file_path);
+                                     const LoadSpec& spec, const std::string& file_path) override;
 
   /// Replaces partition q.keys of q.table with the rows of q.sql, then runs q.checks on them; all
   /// in one transaction, rolled back on any error or failed check. The output table is created
   /// (key columns + result columns, no declared types) or widened with ADD COLUMN. A result column
   /// named like a key column is an error. If the query reads q.table itself, its rows are
   /// computed before the old partition is deleted.
-  Result<WriteResult> write_query_partition(const QuerySpec& q);
+  Result<WriteResult> write_query_partition(const QuerySpec& q) override;
 
   /// The fingerprint and row count of a stored partition; equals what the write returned.
   /// Fails if the table does not exist.
   Result<WriteResult> fingerprint_partition(const std::string& table,
-                                            const std::vector<KeyColumn>& keys);
+                                            const std::vector<KeyColumn>& keys) override;
   /// Deletes the partition's rows (nothing to do if the table does not exist).
-  Status delete_partition(const std::string& table, const std::vector<KeyColumn>& keys);
-  Result<bool> table_exists(const std::string& table);
+  Status delete_partition(const std::string& table, const std::vector<KeyColumn>& keys) override;
+  Result<bool> table_exists(const std::string& table) override;
   /// The distinct key tuples in the table, sorted. Fails if the table does not exist.
   Result<std::vector<std::vector<Value>>> list_partitions(
-      const std::string& table, const std::vector<std::string>& key_columns);
+      const std::string& table, const std::vector<std::string>& key_columns) override;
+  Result<int64_t> count_nulls(const std::string& table, const std::string& column) override;
   /// Column names in order; empty if the table does not exist.
-  Result<std::vector<std::string>> table_columns(const std::string& table);
+  Result<std::vector<std::string>> table_columns(const std::string& table) override;
 
   /// Prepares `sql` without running it or changing the database: result columns and tables read.
   /// Fails if it is not a single read-only statement returning columns. On failure, *error (if
   /// given) gets the message and the byte offset SQLite reports.
-  Result<PreparedInfo> prepare(const std::string& sql, SqlError* error = nullptr);
+  Result<PreparedInfo> prepare(const std::string& sql, SqlError* error = nullptr) override;
+
+  /// A table in the temp schema (shadowing main's of the same name), columns without declared
+  /// types, holding `rows` with their values' storage classes.
+  Status create_scratch_table(const std::string& name, const RowSet& rows) override;
+  Result<RowSet> run_select(const std::string& sql, const std::vector<Value>& params) override;
 
   /// The connection, for tests and diagnostics. Not for writing partitions.
   sqlite3* handle() const { return db_; }

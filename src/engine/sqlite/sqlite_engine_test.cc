@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "loading/loader_test_util.h"
+#include "engine/sqlite/sqlite_test_util.h"
 #include "engine/sqlite/sqlite_stmt.h"
 
 namespace dbuild::exec {

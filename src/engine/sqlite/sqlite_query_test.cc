@@ -1,7 +1,7 @@
 // SqliteEngine::write_query_partition: input views, key clashes, checks, fingerprints, safety.
 #include <doctest/doctest.h>
 
-#include "loading/loader_test_util.h"
+#include "engine/sqlite/sqlite_test_util.h"
 #include "engine/sqlite/sqlite_engine.h"
 #include "engine/sqlite/sqlite_stmt.h"
 

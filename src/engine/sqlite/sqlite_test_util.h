@@ -1,5 +1,5 @@
 #pragma once
-/// Test helpers for the exec tests: the shared temporary directory, and reading rows back.
+/// Test helpers for the SQLite engine tests: the shared temporary directory, and reading rows back.
 #include <string>
 #include <vector>
 

@@ -1,0 +1,55 @@
+#include "cli/engine_factory.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "engine/sqlite/sqlite_warehouse.h"
+
+namespace fs = std::filesystem;
+
+namespace dbuild {
+namespace {
+
+/// The connection's settings with secrets read from the environment.
+Result<exec::ConnectionSettings> resolve(const ConnectionDef& c) {
+  exec::ConnectionSettings s;
+  s.name = c.name;
+  for (const auto& [k, v] : c.settings)
+    if (k != "engine") s.values[k] = v;
+  for (const auto& [k, var] : c.env) {
+    const char* value = std::getenv(var.c_str());
+    if (!value)
+      return Status::Error(fmt::format("connection `{}` takes its {} from the environment variable {}, which is not "
+                                       "set; export it before running dbuild", c.name, k, var));
+    s.values[k] = value;
+    s.secrets.insert(k);
+  }
+  return s;
+}
+
+Result<std::unique_ptr<exec::Engine>> open_connection(const Model& m, const ConnectionDef& c) {
+  auto settings = resolve(c);
+  if (!settings.ok()) return settings.status();
+  if (c.engine == "sqlite") {
+    auto path = settings->values.find("path");
+    if (path == settings->values.end())
+      return Status::Error(fmt::format("connection `{}` (sqlite) has no path", c.name));
+    std::string p = fs::path(path->second).is_absolute() ? path->second : m.root + "/" + path->second;
+    return std::unique_ptr<exec::Engine>(std::make_unique<exec::SqliteWarehouse>(p));
+  }
+  return Status::Error(fmt::format("connection `{}`: this build of dbuild has no {} engine", c.name, c.engine));
+}
+
+}  // namespace
+
+std::unique_ptr<exec::Engines> open_engines(const Model& m, const std::string& warehouse) {
+  auto engines = std::make_unique<exec::Engines>();
+  engines->set_default(std::make_unique<exec::SqliteWarehouse>(warehouse));
+  for (size_t i = 0; i < m.connections.size(); ++i)
+    engines->set(static_cast<ConnectionId>(i), open_connection(m, m.connections[i]));
+  return engines;
+}
+
+}  // namespace dbuild
