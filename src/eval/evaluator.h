@@ -157,6 +157,8 @@ class Evaluator {
   /// Hands runnable actions to the pool, up to `jobs` running; first marks every runnable
   /// action with a record as in flight (one state commit) when the next is not marked yet.
   Status start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool);
+  /// The engine action `a` writes to; null for a command whose output is not loaded.
+  const Engine* engine_of(ActionId a) const;
   /// An action marked in flight that will not start: its previous record restored.
   void unmark(ActionId a, Run& run);
   /// An action stopped by an interrupt: not run, and its previous record restored.

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -158,6 +159,8 @@ struct Evaluator::Run {
   size_t running = 0;
   bool stopping = false;
   std::vector<uint8_t> marked;  // per action: marked in flight in the state (build protocol)
+  std::map<const Engine*, int> running_on;         // actions running per engine
+  std::map<ActionId, const Engine*> engine_of;     // of each running action
   int interrupted_by = 0;   // the signal that stopped the build
   size_t rolled_back = 0;   // actions interrupted while running
   Progress progress;
@@ -256,6 +259,10 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     if (!next) continue;  // look at the interrupt flag again
     Outcome& o = *next;
     --run.running;
+    if (auto e = run.engine_of.find(o.action); e != run.engine_of.end()) {
+      --run.running_on[e->second];
+      run.engine_of.erase(e);
+    }
     // Fault injection for tests: die the hard way right after a data commit, before its record.
     if (o.status.ok() && kill_after > 0 && ++committed == kill_after) ::raise(SIGKILL);
     bool interrupted = !o.status.ok() && interrupt_signal() != 0;
@@ -333,12 +340,29 @@ Status Evaluator::start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool&
     run.last_flush_ms = now_ms();
     if (!st.ok()) return st;
   }
-  while (!run.runnable.empty() && run.running < slots && run.marked[run.runnable.front()]) {
-    pool.submit(run.runnable.front());
-    run.runnable.pop_front();
+  // Each engine takes at most max_writers() actions at once (0: no limit beyond the jobs); an
+  // action whose engine is busy waits without holding back actions on other engines.
+  for (auto it = run.runnable.begin(); it != run.runnable.end() && run.running < slots && run.marked[*it];) {
+    const Engine* engine = engine_of(*it);
+    int cap = engine ? engine->max_writers() : 0;
+    if (cap > 0 && run.running_on[engine] >= cap) {
+      ++it;
+      continue;
+    }
+    pool.submit(*it);
+    ++run.running_on[engine];
+    run.engine_of[*it] = engine;
+    it = run.runnable.erase(it);
     ++run.running;
   }
   return Status::Ok();
+}
+
+const Engine* Evaluator::engine_of(ActionId a) const {
+  const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+  if (ds.kind == Dataset::Kind::CommandTable && ds.format == kNone) return nullptr;
+  auto e = engines_.of(ds);
+  return e.ok() ? *e : nullptr;
 }
 
 void Evaluator::unmark(ActionId a, Run& run) {
