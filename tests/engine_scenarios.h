@@ -1,0 +1,13 @@
+#pragma once
+/// The incremental scenarios every engine must pass, through the real binary: a first build,
+/// a no-op, one source file changed, a query edited, a formatting edit, and a failing
+/// partition that keeps its old data. `header` is rule text that puts the pipeline on the
+/// engine under test (a connection and `workspace { default_connection = ... }`, or nothing
+/// for the embedded warehouse); `env` is the environment for dbuild (its secrets).
+#include <string>
+
+namespace dbuild::testing {
+
+void run_engine_scenarios(const std::string& header, const std::string& env = "");
+
+}  // namespace dbuild::testing
