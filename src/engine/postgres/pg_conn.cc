@@ -108,11 +108,14 @@ Result<std::unique_ptr<PgConn>> PgConn::connect(const ConnectionSettings& settin
   if (!raw) return Status::Error("postgres: out of memory");
   if (PQstatus(raw) != CONNECTION_OK) return conn->connection_error("cannot connect");
   PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
-  Result<PgResult> setup = conn->exec(fmt::format(
-      "SET search_path TO {}; SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; "
-      "SET client_min_messages TO warning; SET extra_float_digits TO 1; "
-      "SET standard_conforming_strings TO on",
-      quote_ident(schema)));
+  PgParams path;
+  path.add(Value(quote_ident(schema)));
+  Result<PgResult> setup = conn->exec(
+      "SELECT set_config('search_path', $1, false), set_config('TimeZone', 'UTC', false), "
+      "set_config('DateStyle', 'ISO, YMD', false), set_config('client_min_messages', 'warning', false), "
+      "set_config('extra_float_digits', '1', false), "
+      "set_config('standard_conforming_strings', 'on', false)",
+      path);
   if (!setup.ok()) return setup.status();
   return conn;
 }
@@ -172,10 +175,11 @@ Result<PgResult> PgConn::exec(const std::string& sql, const PgParams& params, bo
   for (size_t i = 0; i < params.size(); ++i) {
     values.push_back(params.null[i] ? nullptr : params.text[i].c_str());
   }
-  int ok = params.size() == 0
-               ? PQsendQuery(conn_, sql.c_str())
-               : PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()),
-                                   params.types.data(), values.data(), nullptr, nullptr, 0);
+  // Always the extended protocol, even without parameters: it takes exactly one statement, so
+  // user SQL nested in ours can never smuggle in a second one (the simple protocol would run
+  // "...) AS q; DROP TABLE t; SELECT (..." as three).
+  int ok = PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()),
+                             params.types.data(), values.data(), nullptr, nullptr, 0);
   if (!ok) return connection_error("cannot send a statement");
   return wait(interruptible);
 }

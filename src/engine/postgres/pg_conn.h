@@ -69,7 +69,8 @@ class PgConn {
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;
 
-  /// Runs one statement; fails unless it succeeds (commands and queries alike). Interruptible
+  /// Runs one statement (never more: the extended protocol refuses a second); fails unless it
+  /// succeeds (commands and queries alike). Interruptible
   /// unless `interruptible` is false (ROLLBACK, COMMIT).
   Result<PgResult> exec(const std::string& sql, const PgParams& params = {},
                         bool interruptible = true);

@@ -30,10 +30,9 @@ class PostgresEngine : public Engine {
 
   std::string kind() const override { return "postgres"; }
   std::string describe() const override {
-    std::string where = fmt::format("postgres {}@{}:{}/{}", setting(settings_, "user", "(default user)"),
-                                    setting(settings_, "host", "localhost"),
-                                    setting(settings_, "port", "5432"), setting(settings_, "database"));
-    if (schema_ != "public") where += " schema " + schema_;
+    std::string where = fmt::format("postgres {}@{}:{}/{}", shown("user", "(default user)"),
+                                    shown("host", "localhost"), shown("port", "5432"), shown("database", ""));
+    if (schema_ != "public") where += " schema " + shown("schema", "");
     return where;
   }
   int max_writers() const override { return kMaxWriters; }
@@ -53,6 +52,11 @@ class PostgresEngine : public Engine {
                                        conn.status().message()));
     }
     return std::unique_ptr<EngineSession>(new PgSession(std::move(*conn), scratch));
+  }
+
+  /// A setting for people: "***" when it came from a secret.
+  std::string shown(const std::string& key, const std::string& fallback) const {
+    return settings_.secrets.count(key) ? "***" : setting(settings_, key, fallback);
   }
 
   ConnectionSettings settings_;

@@ -36,6 +36,12 @@
 /// no type, so the server infers each one's type from its use (a parameter alone in a select
 /// list is text).
 ///
+/// prepare() runs nothing: the server prepares the SQL (result columns, error positions), then
+/// the SQL nested in a subquery (the read-only rule), then a temporary view over it with each
+/// $N replaced by a typed NULL, whose catalog dependencies (pg_depend) name the relations read
+/// directly (`tables`) and, through views, the tables scanned (`base_tables`); the transaction
+/// is rolled back. (EXPLAIN would lose relations the planner folds away under NULL parameters.)
+///
 /// Scratch sessions (open_scratch) make TEMPORARY tables, which shadow stored ones for that
 /// session and vanish with it; they refuse to write stored partitions.
 ///

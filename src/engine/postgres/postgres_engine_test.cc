@@ -107,6 +107,9 @@ TEST_CASE("postgres: a wrong password fails to connect without showing it") {
   REQUIRE(e.ok());
   CHECK(e->get()->describe() ==
         fmt::format("postgres dbuild_pw@{}:{}/{}", wrong.values["host"], wrong.values["port"], wrong.values["database"]));
+  ConnectionSettings secret_user = wrong;
+  secret_user.secrets = {"password", "user"};
+  CHECK(open_postgres(secret_user)->get()->describe().find("dbuild_pw") == std::string::npos);
   Result<std::unique_ptr<EngineSession>> s = e->get()->open();
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().message().find("password authentication failed") != std::string::npos);

@@ -115,6 +115,9 @@ TEST_CASE("postgres: a query error keeps the old rows and shows no password") {
   CHECK(r.status().message() == "query for `daily`: postgres: division by zero");
   q.sql = "SELECT 1 AS n; DELETE FROM events";
   CHECK_FALSE((*s)->write_query_partition(q).ok());
+  q.sql = "SELECT 1 AS n) AS q; DROP TABLE events; SELECT * FROM (SELECT 1";
+  CHECK_FALSE((*s)->write_query_partition(q).ok());
+  CHECK_FALSE((*s)->run_select(q.sql, {}).ok());
   q.sql = "WITH d AS (DELETE FROM events RETURNING *) SELECT count(*) AS n FROM d";
   CHECK_FALSE((*s)->write_query_partition(q).ok());
   q.sql = "SELECT 1 AS day";
@@ -190,6 +193,29 @@ TEST_CASE("postgres: an interrupt cancels a long query and rolls back") {
   q.sql = "SELECT 3 AS n";
   REQUIRE(db.s->write_query_partition(q).ok());
   CHECK(db.query("SELECT n FROM t") == Rows{{I(3)}});
+}
+
+TEST_CASE("postgres: writers of one new table at once all succeed") {
+  Db db;
+  std::vector<std::unique_ptr<EngineSession>> sessions;
+  for (int i = 0; i < 4; ++i) sessions.push_back(db.session());
+  std::vector<std::string> errors(sessions.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    threads.emplace_back([&, i] {
+      QuerySpec q;
+      q.table = "par";
+      q.keys = {{"n", Value(static_cast<int64_t>(i))}};
+      // Every second writer brings a column the others lack: the table is created and widened.
+      q.sql = i % 2 ? "SELECT 1 AS a, 2 AS b" : "SELECT 1 AS a";
+      Result<WriteResult> r = sessions[i]->write_query_partition(q);
+      if (!r.ok()) errors[i] = r.status().message();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) CHECK_MESSAGE(e.empty(), e);
+  CHECK(db.query("SELECT n, a, b FROM par ORDER BY n") ==
+        Rows{{I(0), I(1), Value()}, {I(1), I(1), I(2)}, {I(2), I(1), Value()}, {I(3), I(1), I(2)}});
 }
 
 }  // namespace dbuild::exec
