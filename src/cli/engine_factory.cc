@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/postgres/postgres_engine.h"
 #include "engine/sqlite/sqlite_warehouse.h"
 
 namespace fs = std::filesystem;
@@ -39,6 +40,7 @@ Result<std::unique_ptr<exec::Engine>> open_connection(const Model& m, const Conn
     std::string p = fs::path(path->second).is_absolute() ? path->second : m.root + "/" + path->second;
     return std::unique_ptr<exec::Engine>(std::make_unique<exec::SqliteWarehouse>(p));
   }
+  if (c.engine == "postgres") return exec::open_postgres(*settings);
   return Status::Error(fmt::format("connection `{}`: this build of dbuild has no {} engine", c.name, c.engine));
 }
 
