@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <vector>
+
 #include "test_util.h"
 
 namespace dbuild::testing {
@@ -27,9 +30,11 @@ struct Workspace {
   TempDir dir;
   DbuildIn dbuild{dir.path()};
   std::string env;
+  std::string printed;  // everything dbuild printed
 
   json build() {
     std::string out = dbuild.run("build --json", env);
+    printed += out + dbuild.err;
     try {
       return json::parse(out);
     } catch (const json::exception&) {
@@ -39,9 +44,18 @@ struct Workspace {
   }
 };
 
+/// Every file under `dir` that contains `secret`.
+std::vector<std::string> files_containing(const std::string& dir, const std::string& secret) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && slurp(e.path().string()).find(secret) != std::string::npos)
+      out.push_back(e.path().string());
+  return out;
+}
+
 }  // namespace
 
-void run_engine_scenarios(const std::string& header, const std::string& env) {
+void run_engine_scenarios(const std::string& header, const std::string& env, const std::string& secret) {
   Workspace w;
   w.env = env;
   w.dir.write("workspace.dbuild", rules(header, kTotals));
@@ -102,6 +116,13 @@ void run_engine_scenarios(const std::string& header, const std::string& env) {
   CHECK(with_result(b, "ran") == std::set<std::string>{"orders@2024-01-03", "totals@2024-01-03", "best"});
   w.dbuild.run("plan --exit-code", env);
   CHECK_MESSAGE(w.dbuild.code == 0, w.dbuild.err);
+  w.printed += w.dbuild.run("log totals@2024-01-03", env) + w.dbuild.err;
+  w.printed += w.dbuild.run("history --json", env) + w.dbuild.err;
+  w.printed += w.dbuild.run("status --json", env) + w.dbuild.err;
+  if (!secret.empty()) {
+    CHECK(w.printed.find(secret) == std::string::npos);
+    CHECK(files_containing(w.dir.path() + "/.dbuild", secret).empty());
+  }
 }
 
 }  // namespace dbuild::testing

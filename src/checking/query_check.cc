@@ -64,6 +64,7 @@ class QueryChecker {
   void run() {
     for (const auto& ds : m_.datasets) {
       std::optional<std::vector<std::string>> cols;
+      types_.clear();
       if (ds.kind == Dataset::Kind::FileSource) cols = file_columns(ds);
       else if (ds.kind == Dataset::Kind::TableSource) cols = table_columns(ds);
       else if (ds.kind == Dataset::Kind::SqlTable) cols = query_columns(ds);
@@ -77,6 +78,8 @@ class QueryChecker {
     const FormatDef& f = m_.formats[ds.format];
     std::vector<std::string> cols;
     for (const auto& c : f.columns) cols.push_back(c.name);
+    if (auto engine = engines_.of(ds); engine.ok())
+      for (const auto& c : load_spec(f).columns) types_.push_back((*engine)->column_type(c.type));
     if (!cols.empty() || (f.kind != FormatDef::Kind::Csv && f.kind != FormatDef::Kind::Tsv)) return cols;
     StringPool pool;
     auto files = discover_files(m_.root, ds, pool, nullptr);
@@ -143,6 +146,7 @@ class QueryChecker {
       return std::nullopt;
     }
     confirm_tables(ds, *info);
+    types_ = info->column_types;
     for (const auto& c : info->columns)
       for (const auto& k : ds.keys)
         if (c == k.name)
@@ -217,13 +221,25 @@ class QueryChecker {
       known_.insert(ds.id);
       return;
     }
+    // Typed where the engine types columns, so a query reading the table is checked against
+    // the types a build would give it.
+    const Engine& engine = **engines_.of(ds);
     RowSet shape;
     std::set<std::string> seen;
     for (const auto& k : ds.keys)
-      if (seen.insert(lower(k.name)).second) shape.columns.push_back(k.name);
-    for (const auto& c : cols)
-      if (seen.insert(lower(c)).second) shape.columns.push_back(c);
-    if (shape.columns.empty()) shape.columns.push_back("_");
+      if (seen.insert(lower(k.name)).second) {
+        shape.columns.push_back(k.name);
+        shape.types.push_back(engine.column_type(k.type == KeyType::Int ? ColumnType::Int : ColumnType::String));
+      }
+    for (size_t i = 0; i < cols.size(); ++i)
+      if (seen.insert(lower(cols[i])).second) {
+        shape.columns.push_back(cols[i]);
+        shape.types.push_back(i < types_.size() ? types_[i] : "");
+      }
+    if (shape.columns.empty()) {
+      shape.columns.push_back("_");
+      shape.types.push_back("");
+    }
     if (session->create_scratch_table(ds.name, shape).ok()) known_.insert(ds.id);
   }
 
@@ -233,6 +249,7 @@ class QueryChecker {
   std::map<const Engine*, std::unique_ptr<EngineSession>> scratch_;  // one per engine
   std::set<ConnectionId> reported_;
   std::set<DatasetId> known_;
+  std::vector<std::string> types_;  // of the columns of the dataset at hand, when known
 };
 
 }  // namespace

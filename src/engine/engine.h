@@ -78,6 +78,9 @@ struct QuerySpec {
 /// What a query reads and returns, found by preparing it (nothing runs).
 struct PreparedInfo {
   std::vector<std::string> columns;  // result column names, in order
+  /// Their types in the engine's own names ("bigint", "Nullable(String)"), in the same order;
+  /// empty when the engine does not type columns (SQLite).
+  std::vector<std::string> column_types;
   /// Tables and views the SQL names directly (CTE names excluded), in first-use order.
   std::vector<std::string> tables;
   /// The tables actually read, at any depth: views expanded to the tables they read.
@@ -94,6 +97,9 @@ struct SqlError {
 struct RowSet {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
+  /// create_scratch_table: each column's type in the engine's own names; empty (all, or one
+  /// entry): the engine picks one that holds the values. run_select leaves it empty.
+  std::vector<std::string> types;
 };
 
 /// A connection's settings, secrets resolved from the environment: what an engine's factory
@@ -174,6 +180,14 @@ class Engine {
   /// parameter ("?1" on SQLite, "$1" on PostgreSQL) or, where the engine cannot bind, a quoted
   /// literal. Never splices unquoted text into SQL.
   virtual std::string placeholder(size_t index, const Value& v) const = 0;
+
+  /// The engine's type for a column of type `t` (a loaded column; key columns are Int for
+  /// integer keys and String for the others), as create_scratch_table takes it; "" when the
+  /// engine does not type columns.
+  virtual std::string column_type(ColumnType t) const {
+    (void)t;
+    return "";
+  }
 
   /// Advice to print under `message`, an error this engine returned, when it means the engine's
   /// storage is damaged (e.g. a corrupt warehouse file); "" otherwise.
