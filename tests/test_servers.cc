@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -34,10 +35,13 @@ class PrivatePostgres {
     std::string tmpl = (std::filesystem::temp_directory_path() / "dbuild-pg-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) return Status::Error("cannot create a directory for the PostgreSQL server");
     dir_ = tmpl;
-    RunResult r = run_command(script() + " start " + dir_, /*merge_stderr=*/false);
+    std::string err_path = dir_ + ".stderr";  // beside the directory, which the server's user owns
+    RunResult r = run_command(script() + " start " + dir_ + " 2>" + err_path, /*merge_stderr=*/false);
+    std::string err = slurp(err_path);
+    std::remove(err_path.c_str());
     if (r.exit_code != 0) {
       return Status::Error("scripts/pg start " + dir_ + " failed (is postgresql installed? see scripts/dev): " +
-                           r.output);
+                           err + r.output);
     }
     exec::ConnectionSettings s;
     s.name = "test_pg";

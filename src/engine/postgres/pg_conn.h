@@ -1,6 +1,6 @@
 #pragma once
 /// Internal to the PostgreSQL engine: one libpq connection (PgConn), its results (PgResult) and
-/// transactions (PgTxn). The only place besides the engine's other .cc files that sees libpq.
+/// transactions (PgTxn). Only engine/postgres (and its tests) include this header and libpq.
 ///
 /// Every statement is sent with PQsendQueryParams and waited for in short polls, so that a
 /// SIGINT/SIGTERM (base/interrupt.h) cancels the running statement (PQcancel); the caller's

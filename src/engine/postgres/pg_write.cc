@@ -59,7 +59,9 @@ Status create_input_views(PgConn& conn, const std::vector<InputView>& inputs, Te
       if (!f.ok()) return Status::Error(fmt::format("input `{}`: {}", in.table, f.status().message()));
       filter = *f;
     }
-    if (Status s = views.create(in.table, source, filter); !s.ok()) return s;
+    if (Status s = views.create(in.table, source, filter); !s.ok()) {
+      return Status::Error(fmt::format("input `{}`: {}", in.table, s.message()));
+    }
   }
   return Status::Ok();
 }

@@ -107,6 +107,9 @@ TEST_CASE("postgres: a wrong password fails to connect without showing it") {
   REQUIRE(e.ok());
   CHECK(e->get()->describe() ==
         fmt::format("postgres dbuild_pw@{}:{}/{}", wrong.values["host"], wrong.values["port"], wrong.values["database"]));
+  Result<std::unique_ptr<Engine>> no_db = open_postgres(ConnectionSettings{"warehouse", {{"host", "h"}}, {}});
+  REQUIRE_FALSE(no_db.ok());
+  CHECK(no_db.status().message() == "connection `warehouse`: postgres needs a `database` setting");
   ConnectionSettings secret_user = wrong;
   secret_user.secrets = {"password", "user"};
   CHECK(open_postgres(secret_user)->get()->describe().find("dbuild_pw") == std::string::npos);

@@ -190,6 +190,13 @@ TEST_CASE("postgres: an interrupt cancels a long query and rolls back") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("interrupted") != std::string::npos);
   CHECK(db.query("SELECT n FROM t") == Rows{{I(1)}});
+  request_interrupt(15);  // a stop already asked for: nothing starts
+  std::string csv = db.dir.write("t.csv", "n\n9\n");
+  Result<WriteResult> load = db.s->load_partition("t", {}, LoadSpec{}, csv);
+  clear_interrupt();
+  REQUIRE_FALSE(load.ok());
+  CHECK(load.status().message() == "interrupted");
+  CHECK(db.query("SELECT n FROM t") == Rows{{I(1)}});
   q.sql = "SELECT 3 AS n";
   REQUIRE(db.s->write_query_partition(q).ok());
   CHECK(db.query("SELECT n FROM t") == Rows{{I(3)}});
