@@ -22,12 +22,6 @@ namespace fs = std::filesystem;
 namespace dbuild {
 namespace {
 
-void copy_example(const std::string& to) {
-  std::string from = testing::source_dir() + "/examples/nasa";
-  for (const char* part : {"workspace.dbuild", "sources.dbuild", "pipeline.dbuild", "queries", "data"})
-    fs::copy(from + "/" + part, to + "/" + part, fs::copy_options::recursive);
-}
-
 /// Every row of every table, one line each, sorted: the warehouse's content.
 std::string content(const std::string& dir) {
   std::string tables = testing::run_command("sqlite3 " + dir + "/warehouse.db \"SELECT name FROM "
@@ -71,8 +65,8 @@ bool build_and_kill(const std::string& dir, std::chrono::milliseconds delay, boo
 
 TEST_CASE("kill: SIGKILL at random points never breaks the state - the next build converges") {
   testing::TempDir clean, victim;
-  copy_example(clean.path());
-  copy_example(victim.path());
+  testing::copy_nasa_example(clean.path());
+  testing::copy_nasa_example(victim.path());
   // Kill delays are fractions of a clean build's time, so kills land mid-build whether the
   // binary is a fast release build or a slow sanitized one.
   auto started = std::chrono::steady_clock::now();

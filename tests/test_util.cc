@@ -37,6 +37,12 @@ std::string DbuildIn::run(const std::string& args, const std::string& env) {
   return r.output;
 }
 
+void copy_nasa_example(const std::string& to) {
+  std::string from = source_dir() + "/examples/nasa";
+  for (const char* part : {"workspace.dbuild", "sources.dbuild", "pipeline.dbuild", "queries", "data"})
+    std::filesystem::copy(from + "/" + part, to + "/" + part, std::filesystem::copy_options::recursive);
+}
+
 std::set<std::string> with_result(const nlohmann::json& build, const std::string& result) {
   std::set<std::string> out;
   if (!build.contains("actions")) return out;

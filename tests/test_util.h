@@ -55,6 +55,9 @@ RunResult run_command(const std::string& command, bool merge_stderr = true);
 inline std::string dbuild_binary() { return DBUILD_BINARY; }
 inline std::string source_dir() { return DBUILD_SOURCE_DIR; }
 
+/// Copies the rules, queries and data of examples/nasa (no warehouse, no state) into `to`.
+void copy_nasa_example(const std::string& to);
+
 /// Reads a whole file ("" when missing).
 std::string slurp(const std::string& path);
 

@@ -80,15 +80,9 @@ pid_t start_build(const std::string& dir, const char* jobs) {
   return pid;
 }
 
-void copy_example(const std::string& to) {
-  std::string from = testing::source_dir() + "/examples/nasa";
-  for (const char* part : {"workspace.dbuild", "sources.dbuild", "pipeline.dbuild", "queries", "data"})
-    fs::copy(from + "/" + part, to + "/" + part, fs::copy_options::recursive);
-}
-
 TEST_CASE("trust: a build killed after a data commit and before its record never leaves that data up to date") {
   Workspace w;
-  copy_example(w.dir.path());
+  testing::copy_nasa_example(w.dir.path());
   REQUIRE(w.run("build").exit_code == 0);
   // The kill lands right after the 5th data commit of a build with other variable values:
   // those partitions hold the killed run's rows while their records still carry the old key.
@@ -109,7 +103,7 @@ TEST_CASE("trust: a build killed after a data commit and before its record never
   auto verify = w.run("verify");
   CHECK_MESSAGE(verify.exit_code == 0, verify.output);
   testing::TempDir clean;
-  copy_example(clean.path());
+  testing::copy_nasa_example(clean.path());
   REQUIRE(testing::run_command("cd " + clean.path() + " && " + testing::dbuild_binary() + " build").exit_code == 0);
   CHECK(content(w.dir.path()) == content(clean.path()));
   CHECK(with_result(w.build_json(), "ran").empty());
