@@ -73,6 +73,8 @@ void build_example(const testing::TempDir& dir, const std::string& name = "", co
   }
   dir.write("workspace.dbuild", ws + connection);
   testing::DbuildIn d{dir.path()};
+  d.run("check", env);  // before anything is built: queries prepared against the types a build gives
+  CHECK_MESSAGE(d.code == 0, d.err);
   d.run("build", env);
   REQUIRE_MESSAGE(d.code == 0, d.err);
   d.run("test", env);

@@ -77,6 +77,25 @@ Result<std::map<int, std::string>> parameter_types(PgConn& conn, const PgResult&
   return out;
 }
 
+/// The SQL types of the unnamed statement's result columns, in order.
+Result<std::vector<std::string>> result_types(PgConn& conn, const PgResult& described) {
+  std::vector<std::string> oids, mods;
+  for (int i = 0; i < described.cols(); ++i) {
+    oids.push_back(std::to_string(PQftype(described.get(), i)));
+    mods.push_back(std::to_string(PQfmod(described.get(), i)));
+  }
+  PgParams p;
+  p.add(Value(fmt::format("{{{}}}", fmt::join(oids, ","))));
+  p.add(Value(fmt::format("{{{}}}", fmt::join(mods, ","))));
+  Result<PgResult> r = conn.exec(
+      "SELECT pg_catalog.format_type(t, m) FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS x(t, m, i) "
+      "ORDER BY i", p);
+  if (!r.ok()) return r.status();
+  std::vector<std::string> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(r->text(i, 0));
+  return out;
+}
+
 /// The SQL type a scratch column is created with: bigint when every value is an integer,
 /// double precision when numbers include a double, text otherwise (and when all are NULL).
 std::string scratch_type(const RowSet& rows, size_t column) {
@@ -120,6 +139,9 @@ Result<PreparedInfo> PgSession::prepare_in_txn(const std::string& sql, int* posi
   }
   PreparedInfo info;
   for (int i = 0; i < described->cols(); ++i) info.columns.push_back(described->name(i));
+  Result<std::vector<std::string>> column_types = result_types(*conn_, *described);
+  if (!column_types.ok()) return column_types.status();
+  info.column_types = std::move(*column_types);
   Result<std::map<int, std::string>> types = parameter_types(*conn_, *described);
   if (!types.ok()) return types.status();
   // Views take no parameters: each $N becomes a typed NULL for the probe.
@@ -160,7 +182,9 @@ Status PgSession::create_scratch_table(const std::string& name, const RowSet& ro
   }
   std::vector<std::string> defs, names;
   for (size_t i = 0; i < rows.columns.size(); ++i) {
-    defs.push_back(fmt::format("{} {}", quote_ident(rows.columns[i]), scratch_type(rows, i)));
+    // A type given is an engine type name this engine produced (prepare, column_type).
+    std::string type = i < rows.types.size() && !rows.types[i].empty() ? rows.types[i] : scratch_type(rows, i);
+    defs.push_back(fmt::format("{} {}", quote_ident(rows.columns[i]), type));
     names.push_back(quote_ident(rows.columns[i]));
   }
   std::string table = "pg_temp." + quote_ident(name);

@@ -233,4 +233,17 @@ Result<WriteResult> fingerprint_stored(PgConn& conn, const std::string& table,
   return out;
 }
 
+const char* column_type(ColumnType t) {
+  switch (t) {
+    case ColumnType::String: return "text";
+    case ColumnType::Int: return "bigint";
+    case ColumnType::Float: return "double precision";
+    case ColumnType::Bool: return "boolean";
+    case ColumnType::Date: return "date";
+    case ColumnType::Timestamp: return "timestamp";
+  }
+  return "text";
+}
+
+
 }  // namespace dbuild::exec::pg

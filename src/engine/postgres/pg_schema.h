@@ -37,6 +37,9 @@ Status ensure_table(PgConn& conn, const std::string& table, const std::vector<Ke
 
 /// The SQL type a key column is created with and its value bound as.
 const char* key_type(const Value& v);
+
+/// The column type a loaded column of type `t` is created with.
+const char* column_type(ColumnType t);
 /// Fails when a key value is NULL or two keys share a name.
 Status check_keys(const std::vector<KeyColumn>& keys);
 /// The first of `names` equal to a key column's name; empty if none.

@@ -136,18 +136,6 @@ Status with_table(const std::string& table, const Status& s) {
   return Status::Error(fmt::format("query for `{}`: {}", table, s.message()));
 }
 
-const char* column_type(ColumnType t) {
-  switch (t) {
-    case ColumnType::String: return "text";
-    case ColumnType::Int: return "bigint";
-    case ColumnType::Float: return "double precision";
-    case ColumnType::Bool: return "boolean";
-    case ColumnType::Date: return "date";
-    case ColumnType::Timestamp: return "timestamp";
-  }
-  return "text";
-}
-
 }  // namespace
 
 Result<WriteResult> PgSession::write_query_partition(const QuerySpec& q) {

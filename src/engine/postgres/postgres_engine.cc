@@ -43,6 +43,7 @@ class PostgresEngine : public Engine {
   std::string placeholder(size_t index, const Value&) const override {
     return fmt::format("${}", index + 1);
   }
+  std::string column_type(ColumnType t) const override { return pg::column_type(t); }
 
  private:
   Result<std::unique_ptr<EngineSession>> session(bool scratch) {
