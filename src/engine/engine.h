@@ -166,6 +166,11 @@ class Engine {
   virtual std::string describe() const = 0;
   /// How many sessions may write partitions at once; 0: as many as the build's jobs.
   virtual int max_writers() const = 0;
+  /// True when a write that fails leaves the old rows exactly (one transaction). False when a
+  /// failure may leave a partition half replaced (ClickHouse swaps shard by shard): the
+  /// evaluator then keeps the partition marked in flight, so the next build compares its data
+  /// with the record and redoes it if it changed (docs/architecture.md, Build protocol).
+  virtual bool atomic_writes() const { return true; }
   /// False when the engine certainly holds no table of dbuild's yet (an embedded warehouse file
   /// that does not exist), so read-only commands need not connect or create anything.
   virtual bool may_have_data() const { return true; }

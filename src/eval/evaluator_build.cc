@@ -391,6 +391,14 @@ void Evaluator::record_outcome(ActionId a, const Status& status, const WriteResu
     info_[a].state = ActionState::kFailed;
     errors_[a] = status.message();
     ++run.progress.failed;
+    const Engine* engine = engine_of(a);
+    if (engine && !engine->atomic_writes() && run.marked[a] && records_[a]) {
+      // The failed write may have replaced part of the partition: its record stays marked in
+      // flight, so the next build compares the data with the record (and redoes it if it
+      // changed) instead of trusting the old fingerprint.
+      run.batch.put_log(ds.name, g_.partition_text(a), run_id, status.message());
+      return;
+    }
     run.batch.record_failure(ds.name, g_.partition_text(a), parts(a).key, run_id, status.message());
     return;
   }
