@@ -379,6 +379,8 @@ void Evaluator::undo_start(ActionId a, Run& run) {
   ++run.rolled_back;
   ++run.progress.done;
   if (!records_[a]) return;
+  const Engine* engine = engine_of(a);
+  if (engine && !engine->atomic_writes()) return;  // maybe half replaced: the mark stays
   const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
   run.batch.put_partition(ds.name, g_.partition_text(a), *records_[a]);
 }
