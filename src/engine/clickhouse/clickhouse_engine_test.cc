@@ -191,7 +191,16 @@ TEST_CASE("clickhouse: fingerprints ignore row order and placement and see one c
   WriteResult b = load(f, "fb", day("2024-01-01"), dir.write("b.csv", "id,amount,who\n" + reversed));
   CHECK(a.fingerprint == b.fingerprint);
   CHECK(a.rows == 300);
-  CHECK(f.shard_count(0, "__dbuild_local_fa") != f.shard_count(0, "__dbuild_local_fb"));  // other placement
+  // Move every row of fb to the first shard: same rows, another placement.
+  std::string db = f.db.name();
+  CHECK(f.db.on_shard(0, fmt::format("CREATE TABLE {0}.moved AS {0}.__dbuild_local_fb", db)) == "");
+  CHECK(f.db.on_shard(0, fmt::format("INSERT INTO {0}.moved SELECT * FROM {0}.fb", db)) == "");
+  CHECK(f.db.on_shard(1, fmt::format("ALTER TABLE {0}.__dbuild_local_fb DROP PARTITION tuple('2024-01-01')", db)) == "");
+  CHECK(f.db.on_shard(0, fmt::format("ALTER TABLE {0}.__dbuild_local_fb REPLACE PARTITION tuple('2024-01-01') "
+                                     "FROM {0}.moved", db)) == "");
+  CHECK(f.shard_count(0, "__dbuild_local_fb") == 300);
+  CHECK(f.shard_count(1, "__dbuild_local_fb") == 0);
+  CHECK(fingerprint(f, "fb", day("2024-01-01")) == a.fingerprint);
   WriteResult c = load(f, "fc", day("2024-01-01"),
                        dir.write("c.csv", "id,amount,who\n" + rows.substr(0, rows.size() - 3) + "x9\n"));
   CHECK(c.rows == 300);
