@@ -1,11 +1,14 @@
 // Tests of the ClickHouse cluster engine against a real two-shard cluster (tests/test_clickhouse.h).
 #include "engine/clickhouse/clickhouse_engine.h"
 
+#include <csignal>
 #include <cstdlib>
+#include <thread>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "base/interrupt.h"
 #include "test_clickhouse.h"
 #include "test_util.h"
 
@@ -173,6 +176,12 @@ TEST_CASE("clickhouse: a query sees only the listed partitions of its inputs") {
   CHECK(write(f, q).rows == 0);
   q.inputs[0].all = true;
   CHECK(write(f, q).rows == 3);
+  QuerySpec self = numbers_query("selfread", "2024-01-01", 3, 0);
+  write(f, self);
+  self.sql = "SELECT a + 10 AS a, b FROM selfread";  // reads the partition it replaces
+  self.inputs = {{"selfread", "", {"day"}, false, {{S("2024-01-01")}}}};
+  CHECK(write(f, self).rows == 3);
+  CHECK(f.rows("SELECT min(a), max(a) FROM selfread") == Rows{{I(10), I(12)}});
   QuerySpec clash = q;
   clash.sql = "SELECT day AS month FROM sales";
   Result<WriteResult> bad = f.session->write_query_partition(clash);
@@ -369,6 +378,27 @@ TEST_CASE("clickhouse: a write stopped between two shards' swaps is redone to th
   CHECK(mixed != new_w.fingerprint);
   CHECK(fingerprint(f, "split", new_q.keys) == new_w.fingerprint);
   CHECK(f.rows("SELECT count(), countIf(b = 'v1000') FROM split") == Rows{{I(400), I(1)}});
+}
+
+TEST_CASE("clickhouse: an interrupt stops a write, keeps the old rows and drops the staging tables") {
+  Fixture f;
+  QuerySpec q = numbers_query("intr", "2024-01-01", 5, 0);
+  WriteResult good = write(f, q);
+  q.sql = "SELECT toInt64(number) AS a, 'x' AS b FROM system.numbers WHERE sleep(1) = 0 LIMIT 3";
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    request_interrupt(SIGINT);
+  });
+  Result<WriteResult> r = f.session->write_query_partition(q);
+  stopper.join();
+  clear_interrupt();
+  REQUIRE_FALSE(r.ok());
+  CHECK_MESSAGE(r.status().message().find("interrupted") != std::string::npos, r.status().message());
+  CHECK(fingerprint(f, "intr", q.keys) == good.fingerprint);
+  for (size_t shard = 0; shard < 2; ++shard) {
+    CHECK(f.db.on_shard(shard, fmt::format("SELECT count() FROM system.tables WHERE database = '{}' "
+                                           "AND substring(name, 1, 14) = '__dbuild_stage'", f.db.name())) == "0");
+  }
 }
 
 TEST_CASE("clickhouse: the password travels in a header and is never shown") {

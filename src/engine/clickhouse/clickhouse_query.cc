@@ -40,8 +40,8 @@ class TempViews {
   Status drop_all() {
     Status result;
     for (const std::string& n : names_) {
-      Result<std::string> r = s_.shard(0).query("DROP TABLE IF EXISTS " + ch_table(db_, n));
-      if (!r.ok() && result.ok()) result = r.status();
+      Status st = s_.shard(0).cleanup("DROP TABLE IF EXISTS " + ch_table(db_, n));
+      if (!st.ok() && result.ok()) result = st;
     }
     names_.clear();
     return result;

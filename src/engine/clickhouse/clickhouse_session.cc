@@ -63,7 +63,7 @@ Result<std::unique_ptr<ClickhouseSession>> ClickhouseSession::open(const Clickho
 }
 
 ClickhouseSession::~ClickhouseSession() {
-  if (!private_db_.empty()) (void)shards_[0]->query("DROP DATABASE IF EXISTS " + ch_ident(private_db_));
+  if (!private_db_.empty()) (void)shards_[0]->cleanup("DROP DATABASE IF EXISTS " + ch_ident(private_db_));
 }
 
 std::string ClickhouseSession::fresh_id() {

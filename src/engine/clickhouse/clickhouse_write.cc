@@ -48,7 +48,11 @@ Status widen(ClickhouseSession& s, size_t shard, const std::string& name, const 
     if (has_column(*have, d.name)) continue;
     Result<std::string> r = s.shard(shard).query(fmt::format(
         "ALTER TABLE {} ADD COLUMN {} {}", ch_table(s.config().database, name), ch_ident(d.name), d.type));
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      // Another writer may have added it meanwhile (18.16 has no ADD COLUMN IF NOT EXISTS).
+      Result<std::vector<ChColumn>> now = s.columns_of(name, shard);
+      if (!now.ok() || !has_column(*now, d.name)) return r.status();
+    }
   }
   return Status::Ok();
 }
@@ -101,9 +105,9 @@ Status ch_ensure_table(ClickhouseSession& s, const std::string& table, const std
 ChStaging::~ChStaging() {
   if (!created_) return;
   const std::string& db = s_.config().database;
-  (void)s_.shard(0).query("DROP TABLE IF EXISTS " + ch_table(db, dist_));
+  (void)s_.shard(0).cleanup("DROP TABLE IF EXISTS " + ch_table(db, dist_));
   for (size_t i = 0; i < s_.shard_count(); ++i) {
-    (void)s_.shard(i).query("DROP TABLE IF EXISTS " + ch_table(db, local_));
+    (void)s_.shard(i).cleanup("DROP TABLE IF EXISTS " + ch_table(db, local_));
   }
 }
 

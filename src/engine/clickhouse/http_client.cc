@@ -80,7 +80,7 @@ std::string HttpClient::url(const std::string& sql_in_url, const HttpSettings& s
   return u;
 }
 
-Result<std::string> HttpClient::post(const std::string& url, const std::string& body) {
+Result<std::string> HttpClient::post(const std::string& url, const std::string& body, bool interruptible) {
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);
   std::string response;
@@ -103,8 +103,12 @@ Result<std::string> HttpClient::post(const std::string& url, const std::string& 
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stop_on_interrupt);
+  if (interruptible) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stop_on_interrupt);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  }
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -125,6 +129,11 @@ Result<std::string> HttpClient::post(const std::string& url, const std::string& 
 
 Result<std::string> HttpClient::query(const std::string& sql, const HttpSettings& settings) {
   return post(url("", settings), sql);
+}
+
+Status HttpClient::cleanup(const std::string& sql) {
+  Result<std::string> r = post(url("", {}), sql, false);
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 Status HttpClient::insert(const std::string& sql, const std::string& data,

@@ -9,7 +9,8 @@
 /// in no server log line or libcurl message. Every error message is scrubbed of the secrets
 /// given at construction all the same, and shortened to ClickHouse's own explanation.
 ///
-/// A SIGINT/SIGTERM (base/interrupt.h) aborts the transfer; the request then fails.
+/// A SIGINT/SIGTERM (base/interrupt.h) aborts the transfer; the request then fails. cleanup()
+/// requests (dropping staging tables after such a failure) are not aborted, but time out.
 /// One thread at a time.
 #include <map>
 #include <memory>
@@ -42,6 +43,8 @@ class HttpClient {
 
   /// Runs `sql` (sent as the body) and returns the response body.
   Result<std::string> query(const std::string& sql, const HttpSettings& settings = {});
+  /// Runs `sql` ignoring interrupts, within 30 seconds: for dropping what a failed write left.
+  Status cleanup(const std::string& sql);
   /// Runs `sql` (an INSERT ... FORMAT ..., sent in the URL) with `data` as the body.
   Status insert(const std::string& sql, const std::string& data, const HttpSettings& settings = {});
 
@@ -49,7 +52,7 @@ class HttpClient {
 
  private:
   HttpClient(HttpTarget target, std::vector<std::string> secrets, void* curl);
-  Result<std::string> post(const std::string& url_query, const std::string& body);
+  Result<std::string> post(const std::string& url_query, const std::string& body, bool interruptible = true);
   std::string url(const std::string& sql_in_url, const HttpSettings& settings) const;
   /// ClickHouse's explanation in `body`, without the secrets.
   std::string clean(std::string message) const;
