@@ -36,6 +36,10 @@
 /// the environment variable DBUILD_TEST_CH_FAIL_AFTER_SHARDS=N makes a write fail right after
 /// the Nth shard's swap.)
 ///
+/// A process killed during a write leaves its staging pair (and its private database, below);
+/// the first write of a later session drops those more than a day old (their names carry their
+/// creation time).
+///
 /// Fingerprints are computed in the cluster, through the Distributed table, without moving rows:
 ///   row string r = concat over the data columns c (table order) of
 ///                  ifNull(concat('<len(name)>:<name>=', toString(length(v)), ':', v), '')

@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -399,6 +400,24 @@ TEST_CASE("clickhouse: an interrupt stops a write, keeps the old rows and drops 
     CHECK(f.db.on_shard(shard, fmt::format("SELECT count() FROM system.tables WHERE database = '{}' "
                                            "AND substring(name, 1, 14) = '__dbuild_stage'", f.db.name())) == "0");
   }
+}
+
+TEST_CASE("clickhouse: staging tables and private databases a killed process left are dropped after a day") {
+  Fixture f;
+  std::string db = f.db.name();
+  for (size_t shard = 0; shard < 2; ++shard) {
+    CHECK(f.db.on_shard(shard, fmt::format("CREATE TABLE {}.__dbuild_stage_1000_1_2_3_local (x Int8) "
+                                           "ENGINE = Memory", db)) == "");
+  }
+  std::string recent = fmt::format("__dbuild_stage_{}_1_2_3", std::time(nullptr));
+  CHECK(f.db.on_shard(0, fmt::format("CREATE TABLE {}.{} (x Int8) ENGINE = Memory", db, recent)) == "");
+  CHECK(f.db.on_shard(0, "CREATE DATABASE IF NOT EXISTS __dbuild_tmp_1000_" + db) == "");
+  write(f, numbers_query("sweep", "2024-01-01", 3, 0));
+  std::string count = fmt::format("SELECT count() FROM system.tables WHERE database = '{}' AND "
+                                  "substring(name, 1, 14) = '__dbuild_stage'", db);
+  CHECK(f.db.on_shard(0, count) == "1");  // the recent one stays
+  CHECK(f.db.on_shard(1, count) == "0");
+  CHECK(f.db.on_shard(0, "SELECT count() FROM system.databases WHERE name = '__dbuild_tmp_1000_" + db + "'") == "0");
 }
 
 TEST_CASE("clickhouse: the password travels in a header and is never shown") {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <random>
 
 #include <fmt/format.h>
@@ -69,8 +70,49 @@ ClickhouseSession::~ClickhouseSession() {
 std::string ClickhouseSession::fresh_id() {
   static std::atomic<uint64_t> counter{0};
   static const uint64_t seed = std::random_device{}() ^ (uint64_t(std::random_device{}()) << 32);
-  return fmt::format("{:x}_{:x}_{}", static_cast<uint32_t>(::getpid()), seed & 0xffffffffffULL,
-                     counter.fetch_add(1));
+  return fmt::format("{}_{:x}_{:x}_{}", static_cast<int64_t>(std::time(nullptr)),
+                     static_cast<uint32_t>(::getpid()), seed & 0xffffffffffULL, counter.fetch_add(1));
+}
+
+namespace {
+
+constexpr int64_t kStaleSeconds = 24 * 3600;
+
+/// Whether `name` is `prefix` + a fresh_id() made more than a day ago.
+bool is_stale(const std::string& name, const std::string& prefix) {
+  if (name.compare(0, prefix.size(), prefix) != 0) return false;
+  size_t end = name.find('_', prefix.size());
+  if (end == std::string::npos || end == prefix.size()) return false;
+  std::string digits = name.substr(prefix.size(), end - prefix.size());
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::atoll(digits.c_str()) < static_cast<int64_t>(std::time(nullptr)) - kStaleSeconds;
+}
+
+}  // namespace
+
+void ClickhouseSession::sweep_stale() {
+  if (swept_) return;
+  swept_ = true;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    Result<std::string> body = shards_[i]->query(fmt::format(
+        "SELECT name FROM system.tables WHERE database = {} AND name LIKE '__dbuild_stage_%' "
+        "FORMAT TabSeparatedWithNamesAndTypes",
+        ch_string(config_.database)));
+    Result<TsvTable> t = body.ok() ? parse_tsv_with_types(*body) : Result<TsvTable>(body.status());
+    if (!t.ok()) continue;
+    for (const std::vector<std::string>& row : t->rows) {
+      if (is_stale(row[0], "__dbuild_stage_")) {
+        (void)shards_[i]->cleanup("DROP TABLE IF EXISTS " + ch_table(config_.database, row[0]));
+      }
+    }
+  }
+  Result<std::string> body = shards_[0]->query(
+      "SELECT name FROM system.databases WHERE name LIKE '__dbuild_tmp_%' FORMAT TabSeparatedWithNamesAndTypes");
+  Result<TsvTable> t = body.ok() ? parse_tsv_with_types(*body) : Result<TsvTable>(body.status());
+  if (!t.ok()) return;
+  for (const std::vector<std::string>& row : t->rows) {
+    if (is_stale(row[0], "__dbuild_tmp_")) (void)shards_[0]->cleanup("DROP DATABASE IF EXISTS " + ch_ident(row[0]));
+  }
 }
 
 Status ClickhouseSession::on_every_shard(const std::string& sql) {

@@ -66,8 +66,11 @@ class ClickhouseSession : public EngineSession {
   /// The fingerprint of the rows of `table` (a Distributed table) where `where` holds.
   Result<WriteResult> fingerprint_where(const std::string& table, const std::string& where,
                                         const std::vector<std::string>& key_columns);
-  /// A fresh name part for staging tables and views.
+  /// A fresh name part for staging tables and private databases: "<unix seconds>_<pid>_<random>_<n>".
   std::string fresh_id();
+  /// Drops, once per session, staging tables and private databases more than a day old: what
+  /// killed processes left (a live write is never that old... unless it runs for a day).
+  void sweep_stale();
 
  private:
   ClickhouseSession(ClickhouseConfig config, bool scratch);
@@ -80,6 +83,7 @@ class ClickhouseSession : public EngineSession {
   std::vector<std::unique_ptr<HttpClient>> shards_;
   std::string private_db_;  // "" until created
   std::vector<std::string> scratch_tables_;
+  bool swept_ = false;
 };
 
 /// The local table behind the Distributed table `table`.

@@ -113,6 +113,7 @@ ChStaging::~ChStaging() {
 
 Status ChStaging::create(const std::string& table) {
   const ClickhouseConfig& c = s_.config();
+  s_.sweep_stale();
   dist_ = "__dbuild_stage_" + s_.fresh_id();
   local_ = dist_ + "_local";
   created_ = true;
