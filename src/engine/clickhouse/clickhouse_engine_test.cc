@@ -114,11 +114,20 @@ TEST_CASE("clickhouse: load spreads rows over both shards and a reload replaces 
         Rows{{S("2024-03-05"), I(3)}, {S("2024-03-06"), I(3)}});
   CHECK(fingerprint(f, "sales", day("2024-03-06")) == other);
   CHECK(fingerprint(f, "sales", day("2024-03-05")) == again.fingerprint);
+  // A wider file adds a column on every shard; the other partitions' fingerprints stay.
+  LoadSpec wide = sales_spec();
+  wide.columns.push_back({"note", ColumnType::String, ""});
+  load(f, "sales", day("2024-03-07"), dir.write("w.csv", "id,amount,who,note\n1,2,x,\"back\\slash\nline\"\n"), wide);
+  CHECK(fingerprint(f, "sales", day("2024-03-06")) == other);
+  CHECK(f.rows("SELECT note FROM sales WHERE day = '2024-03-07'") == Rows{{S("back\\slash\nline")}});
+  REQUIRE(f.session->delete_partition("sales", day("2024-03-07")).ok());
+  CHECK(f.db.on_shard(1, fmt::format("SELECT count() FROM system.columns WHERE database = '{}' AND "
+                                     "table = '__dbuild_local_sales' AND name = 'note'", f.db.name())) == "1");
   CHECK(f.rows("SELECT id, amount, who FROM sales WHERE day = '2024-03-05' ORDER BY id") ==
         Rows{{I(100), Value(100.5), S("who2")}, {I(101), Value(101.5), S("who3")}, {I(102), Value(102.5), S("who4")}});
   Result<std::vector<std::string>> cols = f.session->table_columns("sales");
   REQUIRE(cols.ok());
-  CHECK(*cols == std::vector<std::string>{"day", "id", "amount", "who"});
+  CHECK(*cols == std::vector<std::string>{"day", "id", "amount", "who", "note"});
   Result<std::vector<std::vector<Value>>> parts = f.session->list_partitions("sales", {"day"});
   REQUIRE(parts.ok());
   CHECK(*parts == Rows{{S("2024-03-05")}, {S("2024-03-06")}});
