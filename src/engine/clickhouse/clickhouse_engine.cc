@@ -69,6 +69,10 @@ Result<std::unique_ptr<Engine>> open_clickhouse(const ConnectionSettings& s) {
     auto it = s.values.find(key);
     if (it != s.values.end() && !it->second.empty()) c.secrets.push_back(it->second);
   }
+  if (c.user.find_first_of("\r\n") != std::string::npos ||
+      c.password.find_first_of("\r\n") != std::string::npos) {
+    return Status::Error(where + ": `user` or `password` contains a line break");  // HTTP headers
+  }
   for (const std::string& shard : c.shards) {
     if (shard.find(':') == std::string::npos) {
       return Status::Error(fmt::format("{}: shard `{}` is not host:port", where, shard));

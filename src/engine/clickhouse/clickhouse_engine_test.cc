@@ -459,6 +459,10 @@ TEST_CASE("clickhouse: the password travels in a header and is never shown") {
   CHECK_MESSAGE(r.status().message().find("password") != std::string::npos, r.status().message());
   CHECK(r.status().message().find(password) == std::string::npos);
   CHECK_FALSE(open_clickhouse(ConnectionSettings{}).ok());
+  s.values["password"] = "evil\r\nX-Other: 1";
+  Result<std::unique_ptr<Engine>> bad = open_clickhouse(s);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("evil") == std::string::npos);
 }
 
 }  // namespace dbuild::exec
