@@ -318,6 +318,12 @@ TEST_CASE("clickhouse: prepare returns columns and tables or ClickHouse's messag
   REQUIRE_MESSAGE(p.ok(), p.status().message());
   CHECK(p->columns == std::vector<std::string>{"a", "c"});
   CHECK(p->tables == std::vector<std::string>{"pt"});
+  CHECK(p->base_tables == std::vector<std::string>{"pt"});
+  CHECK(f.db.on_shard(0, fmt::format("CREATE VIEW {0}.v AS SELECT a FROM {0}.pt", f.db.name())) == "");
+  p = f.session->prepare("SELECT a FROM v JOIN (SELECT toInt64(number) AS a FROM system.numbers LIMIT 3) USING a");
+  REQUIRE_MESSAGE(p.ok(), p.status().message());
+  CHECK(p->tables == std::vector<std::string>{"v", "system.numbers"});
+  CHECK(p->base_tables == std::vector<std::string>{"pt", "system.numbers"});
   SqlError err;
   CHECK_FALSE(f.session->prepare("SELECT a FROM pt WHERE", &err).ok());
   CHECK_MESSAGE(err.message.find("Syntax error") != std::string::npos, err.message);

@@ -181,8 +181,33 @@ Result<PreparedInfo> ClickhouseSession::prepare(const std::string& sql, SqlError
   PreparedInfo info;
   info.columns = t->names;
   info.tables = tables_in(body);
-  info.base_tables = info.tables;
+  for (const std::string& table : info.tables) {
+    if (Status st = add_base_tables(table, db, 0, &info.base_tables); !st.ok()) return st;
+  }
   return info;
+}
+
+Status ClickhouseSession::add_base_tables(const std::string& name, const std::string& db, int depth,
+                                          std::vector<std::string>* out) {
+  size_t dot = name.find('.');
+  std::string database = dot == std::string::npos ? db : name.substr(0, dot);
+  std::string table = dot == std::string::npos ? name : name.substr(dot + 1);
+  Result<TsvTable> t = select(fmt::format("SELECT engine FROM system.tables WHERE database = {} AND name = {}",
+                                          ch_string(database), ch_string(table)));
+  if (!t.ok()) return t.status();
+  if (depth < 8 && !t->rows.empty() && t->rows[0][0] == "View") {
+    Result<TsvTable> create = select("SHOW CREATE TABLE " + ch_table(database, table));
+    if (!create.ok()) return create.status();
+    for (const std::string& read : tables_in(create->rows.at(0).at(0))) {
+      if (Status st = add_base_tables(read, database, depth + 1, out); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+  // Names in the stored or the private database are shown unqualified (views in the private
+  // database expose the stored tables of the same name).
+  std::string shown = database == config_.database || database == private_db_ ? table : database + "." + table;
+  if (std::find(out->begin(), out->end(), shown) == out->end()) out->push_back(shown);
+  return Status::Ok();
 }
 
 Result<WriteResult> ClickhouseSession::write_query_partition(const QuerySpec& q) {

@@ -77,6 +77,10 @@ class ClickhouseSession : public EngineSession {
   /// Creates in the private database a view over every stored table it has no table or view
   /// of the same name for, so queries run there still see the stored tables.
   Status expose_stored_tables();
+  /// Adds to *out the tables `name` reads (itself, or what its view reads, at any depth);
+  /// unqualified names are in `db`.
+  Status add_base_tables(const std::string& name, const std::string& db, int depth,
+                         std::vector<std::string>* out);
 
   ClickhouseConfig config_;
   bool scratch_;
