@@ -21,7 +21,15 @@
 /// columns, all Nullable: a loaded file's types (String, Int64, Float64, UInt8 for Bool, Date,
 /// DateTime) or a query's result types. A column a later write adds is added on every shard
 /// (ALTER ADD COLUMN), before the write; existing columns keep their types (a value that does
-/// not convert is an error of the write).
+/// not convert is an error of the write). The widening is not undone when the write then fails.
+/// Loaded Timestamp values are stored in UTC (an offset is applied); a fraction of a second is
+/// an error (DateTime holds whole seconds), and so are Date and DateTime values before 1970 or
+/// after 2105, which ClickHouse would store wrong without a word.
+///
+/// Values in SQL. 18.16 cannot bind parameters, so Engine::placeholder renders a quoted, escaped
+/// literal ('2024-03-05', 42, toInt64('-5'), NULL); see clickhouse_text.h. Loads stream the
+/// Loader's typed rows as TabSeparated (batches of about 4 MB), never letting ClickHouse parse
+/// the source file.
 ///
 /// Writes. A write computes the new partition into a private staging pair (__dbuild_stage_<id>
 /// Distributed over __dbuild_stage_<id>_local, the local table's exact structure), runs the
@@ -34,14 +42,16 @@
 /// records it only after every shard swapped, so the next build fingerprints the marked
 /// partition, finds that it matches neither the old nor the new rows, and redoes it. (Test hook:
 /// the environment variable DBUILD_TEST_CH_FAIL_AFTER_SHARDS=N makes a write fail right after
-/// the Nth shard's swap.)
+/// the Nth shard's swap.) Two writers of one table that both add columns can make a swap fail
+/// ("different structure") when one widens the table between the other's staging and swap; the
+/// failed write is then redone by the next build, as after a kill between two shards' swaps.
 ///
 /// A process killed during a write leaves its staging pair (and its private database, below);
 /// the first write of a later session drops those more than a day old (their names carry their
 /// creation time).
 ///
 /// Fingerprints are computed in the cluster, through the Distributed table, without moving rows:
-///   row string r = concat over the data columns c (table order) of
+///   row string r = concat over the data columns c (in name order) of
 ///                  ifNull(concat('<len(name)>:<name>=', toString(length(v)), ':', v), '')
 ///                  where v = toString(c) (Float columns: toString(c + 0), so -0 hashes as 0);
 ///                  a NULL column contributes nothing, so adding a column changes no

@@ -235,6 +235,9 @@ Result<WriteResult> ClickhouseSession::fingerprint_where(const std::string& tabl
   if (!cols.ok()) return cols.status();
   if (cols->empty()) return ch_no_such_table(table);
   std::vector<std::string> parts = {"''", "''"};
+  // Name order, not table order: the local and Distributed tables of every shard agree on it
+  // even if a widening was interrupted between them.
+  std::sort(cols->begin(), cols->end(), [](const ChColumn& a, const ChColumn& b) { return a.name < b.name; });
   for (const ChColumn& c : *cols) {
     if (std::find(key_columns.begin(), key_columns.end(), c.name) != key_columns.end()) continue;
     parts.push_back(column_part(c));
