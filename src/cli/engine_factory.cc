@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/clickhouse/clickhouse_engine.h"
 #include "engine/postgres/postgres_engine.h"
 #include "engine/sqlite/sqlite_warehouse.h"
 
@@ -41,6 +42,7 @@ Result<std::unique_ptr<exec::Engine>> open_connection(const Model& m, const Conn
     return std::unique_ptr<exec::Engine>(std::make_unique<exec::SqliteWarehouse>(p));
   }
   if (c.engine == "postgres") return exec::open_postgres(*settings);
+  if (c.engine == "clickhouse") return exec::open_clickhouse(*settings);
   return Status::Error(fmt::format("connection `{}`: this build of dbuild has no {} engine", c.name, c.engine));
 }
 
