@@ -10,9 +10,11 @@
 
 #include <fmt/format.h>
 
+#include "engine/clickhouse/clickhouse_engine.h"
 #include "engine/postgres/pg_conn.h"
 #include "engine/postgres/postgres_engine.h"
 #include "engine/sqlite/sqlite_warehouse.h"
+#include "test_clickhouse.h"
 #include "test_servers.h"
 #include "test_util.h"
 
@@ -121,6 +123,22 @@ TEST_CASE("nasa example: every table has the same rows on sqlite and postgres") 
   compare_with_sqlite(reference, **engine);
   engine->reset();
   (void)(*admin)->exec("DROP DATABASE IF EXISTS " + exec::pg::quote_ident(settings.values["database"]) + " WITH (FORCE)");
+}
+
+TEST_CASE("nasa example: every table has the same rows on sqlite and a clickhouse cluster") {
+  testing::TempDir reference;
+  build_example(reference);
+
+  testing::ClickhouseTestDb db;
+  exec::ConnectionSettings settings = db.settings();
+  testing::TempDir ch;
+  build_example(ch, "ch",
+                fmt::format("\nconnection ch {{ engine = \"clickhouse\"  shards = \"{}\"  cluster = \"{}\"  "
+                            "database = \"{}\" }}\n",
+                            settings.values.at("shards"), settings.values.at("cluster"), db.name()));
+  auto engine = exec::open_clickhouse(settings);
+  REQUIRE_MESSAGE(engine.ok(), engine.status().message());
+  compare_with_sqlite(reference, **engine);
 }
 
 }  // namespace

@@ -22,7 +22,8 @@
 /// DateTime) or a query's result types. A column a later write adds is added on every shard
 /// (ALTER ADD COLUMN), before the write; existing columns keep their types (a value that does
 /// not convert is an error of the write). The widening is not undone when the write then fails.
-/// Loaded Timestamp values are stored in UTC (an offset is applied); a fraction of a second is
+/// Loaded Timestamp values keep the local time as read and drop its UTC offset (as PostgreSQL's
+/// `timestamp` does), so queries see the same wall time everywhere; a fraction of a second is
 /// an error (DateTime holds whole seconds), and so are Date and DateTime values before 1970 or
 /// after 2105, which ClickHouse would store wrong without a word.
 ///

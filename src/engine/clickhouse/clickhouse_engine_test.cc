@@ -144,7 +144,7 @@ TEST_CASE("clickhouse: load types, NULLs and a loader error that keeps the old r
       "2,0,2024-03-06,2024-03-06 00:00:00.000,x\n";
   load(f, "typed", {{"k", I(7)}}, dir.write("t.csv", csv), spec);
   CHECK(f.rows("SELECT k, n, ok, d, ts, s FROM typed ORDER BY isNull(n), n") ==
-        Rows{{I(7), I(1), I(1), S("2024-03-05"), S("2024-03-05 10:11:12"), S("tab\there")},
+        Rows{{I(7), I(1), I(1), S("2024-03-05"), S("2024-03-05 12:11:12"), S("tab\there")},
              {I(7), I(2), I(0), S("2024-03-06"), S("2024-03-06 00:00:00"), S("x")},
              {I(7), Value(), Value(), Value(), Value(), S("")}});
   Result<int64_t> nulls = f.session->count_nulls("typed", "n");

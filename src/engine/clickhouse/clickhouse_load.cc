@@ -36,8 +36,10 @@ void civil_from_days(int64_t z, int64_t* y, int* m, int* d) {
 }
 
 /// dbuild's timestamp text ('YYYY-MM-DD HH:MM:SS[.fraction][±HH:MM]') as ClickHouse's DateTime
-/// text in UTC. ClickHouse 18.16's DateTime holds whole seconds: a non-zero fraction is an error
-/// rather than silently dropped.
+/// text: the local time as read, without its offset — what PostgreSQL's `timestamp` keeps, and
+/// what dbuild's text form starts with, so a query sees the same wall time (and local day) on
+/// every engine. ClickHouse 18.16's DateTime holds whole seconds: a non-zero fraction is an
+/// error rather than silently dropped.
 Result<std::string> to_datetime(const std::string& s) {
   int64_t y = std::atoll(s.substr(0, 4).c_str());
   int mo = std::atoi(s.substr(5, 2).c_str()), d = std::atoi(s.substr(8, 2).c_str());
@@ -52,12 +54,7 @@ Result<std::string> to_datetime(const std::string& s) {
     }
     i = j;
   }
-  int64_t offset = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    offset = (std::atoi(s.substr(i + 1, 2).c_str()) * 3600 + std::atoi(s.substr(i + 4, 2).c_str()) * 60) *
-             (s[i] == '-' ? -1 : 1);
-  }
-  int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;  // any offset is dropped
   int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
   int64_t rest = t - days * 86400;
   civil_from_days(days, &y, &mo, &d);
