@@ -59,5 +59,31 @@ TEST_CASE("clickhouse: a write torn between the shards' swaps is redone by the n
   CHECK_MESSAGE(d.code == 0, d.err);
 }
 
+TEST_CASE("clickhouse: a build killed between the shards' swaps is redone by the next build") {
+  testing::ClickhouseTestDb db;
+  testing::TempDir dir;
+  dir.write("workspace.dbuild",
+            cluster_header(db, false) +
+                "source orders { path = \"data/{day}.csv\"  format = csv  partition day: date }\n"
+                "table totals { partition day: date  sql \"SELECT product, count() AS n FROM orders GROUP BY product\" }\n");
+  std::string rows;
+  for (int i = 0; i < 200; ++i) rows += fmt::format("p{},{}\n", i % 17, i);
+  dir.write("data/2024-01-01.csv", "product,amount\n" + rows);
+  testing::DbuildIn d{dir.path()};
+  d.run("build");
+  REQUIRE_MESSAGE(d.code == 0, d.err);
+  dir.write("data/2024-01-01.csv", "product,amount\n" + rows + rows);
+  d.run("build totals", "DBUILD_TEST_CH_FAIL_AFTER_SHARDS=1 DBUILD_TEST_CH_KILL=1");
+  CHECK(d.code == 128 + 9);
+  std::string plan = d.run("plan");
+  CHECK(plan.find("totals@2024-01-01") != std::string::npos);
+  d.run("build");
+  CHECK_MESSAGE(d.code == 0, d.err);
+  d.run("verify");
+  CHECK_MESSAGE(d.code == 0, d.err);
+  d.run("plan --exit-code");
+  CHECK_MESSAGE(d.code == 0, d.err);
+}
+
 }  // namespace
 }  // namespace dbuild

@@ -43,7 +43,7 @@
 /// records it only after every shard swapped, so the next build fingerprints the marked
 /// partition, finds that it matches neither the old nor the new rows, and redoes it. (Test hook:
 /// the environment variable DBUILD_TEST_CH_FAIL_AFTER_SHARDS=N makes a write fail right after
-/// the Nth shard's swap.) Two writers of one table that both add columns can make a swap fail
+/// the Nth shard's swap; with DBUILD_TEST_CH_KILL set too, the process kills itself there.) Two writers of one table that both add columns can make a swap fail
 /// ("different structure") when one widens the table between the other's staging and swap; the
 /// failed write is then redone by the next build, as after a kill between two shards' swaps.
 ///

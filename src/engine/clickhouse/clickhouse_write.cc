@@ -1,5 +1,6 @@
 #include "engine/clickhouse/clickhouse_write.h"
 
+#include <csignal>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -143,6 +144,7 @@ Result<WriteResult> ChStaging::swap_into(const std::string& table, const std::ve
                                        table, i, s_.shard_count(), r.status().message()));
     }
     if (fail_after != 0 && i + 1 == fail_after) {
+      if (std::getenv("DBUILD_TEST_CH_KILL")) ::raise(SIGKILL);  // a kill there, the hard way
       return Status::Error(fmt::format("DBUILD_TEST_CH_FAIL_AFTER_SHARDS: stopped after {} of {} shards",
                                        i + 1, s_.shard_count()));
     }
