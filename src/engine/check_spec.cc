@@ -41,4 +41,17 @@ std::string check_label(const CheckSpec& c) {
   return "check";
 }
 
+void CheckReport::add(const CheckSpec& check, const Result<std::string>& outcome) {
+  if (!outcome.ok()) {
+    failures_.push_back(fmt::format("check {} could not run: {}", check_label(check), outcome.status().message()));
+  } else if (!outcome->empty()) {
+    failures_.push_back(fmt::format("check {} failed: {}", check_label(check), *outcome));
+  }
+}
+
+Status CheckReport::status() const {
+  if (failures_.empty()) return Status::Ok();
+  return Status::Error(fmt::format("{}", fmt::join(failures_, "\n")));
+}
+
 }  // namespace dbuild::exec

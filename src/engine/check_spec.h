@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "values/value.h"
 
 namespace dbuild::exec {
@@ -36,6 +37,20 @@ struct CheckSpec {
 
 /// The name used in messages: spec.name, or one derived from the kind and columns.
 std::string check_label(const CheckSpec& check);
+
+/// What the checks of one partition found, gathered into one error for the write to fail with:
+/// one line per check that failed ("check unique(id) failed: ...") or could not run.
+class CheckReport {
+ public:
+  /// `outcome`: "" when `check` passed, what it found when it failed, an error when it could
+  /// not run.
+  void add(const CheckSpec& check, const Result<std::string>& outcome);
+  /// Ok when every check passed.
+  Status status() const;
+
+ private:
+  std::vector<std::string> failures_;
+};
 
 /// "=", "!=", "<", ... for messages.
 const char* compare_op_text(CompareOp op);

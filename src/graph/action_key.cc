@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "model/engine_identity.h"
 #include "model/mapping.h"
 #include "model/sql_lexer.h"
 
@@ -21,17 +22,6 @@ void hash_format(Hasher& h, const FormatDef& f) {
   for (const auto& c : f.columns) h.add(c.name).add(static_cast<uint64_t>(c.kind)).add(c.parse_format);
 }
 
-void hash_engine(Hasher& h, const Model& m, const Dataset& ds) {
-  if (ds.connection == kNone) {
-    h.add("sqlite:").add(m.warehouse);
-    return;
-  }
-  const ConnectionDef& c = m.connections[ds.connection];
-  h.add(c.engine);
-  for (const auto& [k, v] : c.settings) h.add(k).add(v);
-  for (const auto& [k, v] : c.env) h.add(k).add(v);  // variable names, never their values
-}
-
 void hash_checks(Hasher& h, const Dataset& ds) {
   for (const auto& c : ds.checks) {
     h.add(static_cast<uint64_t>(c.kind)).add(c.op).add(static_cast<uint64_t>(c.count));
@@ -49,7 +39,7 @@ Hash128 definition_hash(const Model& m, const Dataset& ds) {
   h.add(ds.path_template).add(ds.source_table).add(ds.output_template);
   if (ds.format != kNone) hash_format(h, m.formats[ds.format]);
   for (const auto& in : ds.inputs) h.add(describe_mapping(ds, m.datasets[in.dataset], in.terms));
-  hash_engine(h, m, ds);
+  add_engine_identity(h, m, ds);
   hash_checks(h, ds);
   h.add(ds.group_max_count).add(ds.group_max_bytes);
   for (const auto& name : ds.command_env) h.add(name);  // names only: values are never stored

@@ -114,17 +114,12 @@ Result<std::string> run_check(ClickhouseSession& s, const std::string& rel, cons
 
 Status ch_run_checks(ClickhouseSession& s, const std::string& relation, const std::string& database,
                   const std::vector<CheckSpec>& checks) {
-  std::vector<std::string> failures;
+  CheckReport report;
   for (const CheckSpec& c : checks) {
     Result<std::string> r = run_check(s, relation, database, c);
-    if (!r.ok()) {
-      failures.push_back(fmt::format("check {} could not run: {}", check_label(c), r.status().message()));
-    } else if (!r->empty()) {
-      failures.push_back(fmt::format("check {} failed: {}", check_label(c), *r));
-    }
+    report.add(c, r);
   }
-  if (failures.empty()) return Status::Ok();
-  return Status::Error(fmt::format("{}", fmt::join(failures, "\n")));
+  return report.status();
 }
 
 }  // namespace dbuild::exec

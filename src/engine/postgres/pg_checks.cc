@@ -123,7 +123,7 @@ Result<std::string> run_check(PgConn& conn, const std::string& rel, const CheckS
 
 Status run_checks(PgConn& conn, const std::string& relation, const std::vector<CheckSpec>& checks,
                   const std::vector<Value>& params) {
-  std::vector<std::string> failures;
+  CheckReport report;
   for (const CheckSpec& c : checks) {
     // A check that fails in the server aborts the transaction; a savepoint keeps it usable so
     // the other checks still run and report.
@@ -132,14 +132,9 @@ Status run_checks(PgConn& conn, const std::string& relation, const std::vector<C
     Result<PgResult> back = conn.exec(r.ok() ? "RELEASE SAVEPOINT dbuild_check"
                                              : "ROLLBACK TO SAVEPOINT dbuild_check");
     if (!back.ok()) return back.status();
-    if (!r.ok()) {
-      failures.push_back(fmt::format("check {} could not run: {}", check_label(c), r.status().message()));
-    } else if (!r->empty()) {
-      failures.push_back(fmt::format("check {} failed: {}", check_label(c), *r));
-    }
+    report.add(c, r);
   }
-  if (failures.empty()) return Status::Ok();
-  return Status::Error(fmt::format("{}", fmt::join(failures, "\n")));
+  return report.status();
 }
 
 }  // namespace dbuild::exec::pg

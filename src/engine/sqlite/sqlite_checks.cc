@@ -138,17 +138,12 @@ Result<std::string> run_check(sqlite3* db, const std::string& rel, const CheckSp
 
 Status run_checks(sqlite3* db, const std::string& relation, const std::vector<CheckSpec>& checks,
                   const std::vector<Value>& params) {
-  std::vector<std::string> failures;
+  CheckReport report;
   for (const CheckSpec& c : checks) {
     Result<std::string> r = run_check(db, relation, c, params);
-    if (!r.ok()) {
-      failures.push_back(fmt::format("check {} could not run: {}", check_label(c), r.status().message()));
-    } else if (!r->empty()) {
-      failures.push_back(fmt::format("check {} failed: {}", check_label(c), *r));
-    }
+    report.add(c, r);
   }
-  if (failures.empty()) return Status::Ok();
-  return Status::Error(fmt::format("{}", fmt::join(failures, "\n")));
+  return report.status();
 }
 
 }  // namespace dbuild::exec
