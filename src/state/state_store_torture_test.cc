@@ -1,6 +1,7 @@
 // Torture the store, as storage engines test their logs: a written state, truncated at many
 // lengths and with bytes flipped all over its data file, must open as an error or as a store
-// that holds exactly what was written; never crash (this binary runs under ASan/UBSan). After a reset the store works.
+// that holds exactly what was written; never crash (this binary runs under ASan/UBSan). After
+// a reset the store works.
 #include <unistd.h>
 
 #include <cstdlib>
