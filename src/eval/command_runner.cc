@@ -1,6 +1,8 @@
 #include "eval/command_runner.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,26 +52,45 @@ bool uses_key(const std::string& tmpl, const std::string& key) {
 }
 
 /// Runs `script` with /bin/sh in `dir`, in a process group of its own, with environment `env`;
-/// stdout and stderr go to `log_path`. Returns the exit status (-1: could not start).
+/// stdout and stderr go to `log_path`, stdin is /dev/null. Returns the exit status (-1: could
+/// not start).
+///
+/// posix_spawn, not fork: the build is multithreaded, and everything the child needs (its
+/// environment, argv, the file actions) is built before it exists, so nothing runs between
+/// the spawn and exec. The child's signal mask is emptied and the signals dbuild handles or may
+/// ignore are reset to their defaults, so a command behaves as it would from a shell.
 int run_shell(const std::string& script, const std::string& dir, const std::string& log_path,
               const std::vector<std::string>& env) {
   std::vector<char*> envp;
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    setpgid(0, 0);
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || chdir(dir.c_str()) != 0) _exit(127);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, STDIN_FILENO);
-    execle("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr), envp.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also here: whichever runs first, the group exists before a signal
+  std::string sh = "sh", dash_c = "-c";
+  char* argv[] = {sh.data(), dash_c.data(), const_cast<char*>(script.c_str()), nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // The log first: its path may be relative to dbuild's directory, not the command's.
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);  // a group of its own, which an interrupt signals
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
   int slot = register_child_group(pid);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -211,6 +232,10 @@ Result<CommandResult> run_command_action(const ActionGraph& g, ActionId a, const
   if (code != 0) {
     fs::remove(tmp_path, ec);
     if (interrupt_signal() != 0) return Status::Error("interrupted");
+    if (code < 0)
+      return Status::Error(fmt::format("the command could not be started: /bin/sh, its log {} or the workspace "
+                                       "directory is not usable",
+                                       log_path));
     return Status::Error(fmt::format("the command exited with status {}{}", code,
                                      r.log.empty() ? "" : ":\n" + tail(r.log, 2000)));
   }
