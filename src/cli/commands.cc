@@ -71,7 +71,7 @@ int cmd_test(const CommonOptions& o, const SelectOptions& select) {
   }
   if (!test_selectors_match(fe.model, select.selectors)) return 1;
   const Model& m = fe.model;
-  auto engines = open_engines(m, m.warehouse.starts_with("/") ? m.warehouse : m.root + "/" + m.warehouse);
+  auto engines = open_engines(m, warehouse_path(m));
   size_t passed = 0, failed = 0;
   for (const auto& ds : fe.model.datasets) {
     bool wanted = select.selectors.empty() ||
@@ -97,7 +97,7 @@ int cmd_check(const CommonOptions& o) {
     // The engine pass: prepare every query against the shapes its inputs produce.
     Diagnostics diags;
     const Model& m = fe.model;
-    auto engines = open_engines(m, m.warehouse.starts_with("/") ? m.warehouse : m.root + "/" + m.warehouse);
+    auto engines = open_engines(m, warehouse_path(m));
     exec::check_queries(m, *engines, diags);
     diags.sort();
     std::fputs(render(diags, fe.workspace->files).c_str(), stderr);

@@ -14,6 +14,11 @@ namespace fs = std::filesystem;
 namespace dbuild {
 namespace {
 
+/// `path` as written in the rules: relative to the workspace root unless absolute.
+std::string in_workspace(const Model& m, const std::string& path) {
+  return fs::path(path).is_absolute() ? path : m.root + "/" + path;
+}
+
 /// The connection's settings with secrets read from the environment.
 Result<exec::ConnectionSettings> resolve(const ConnectionDef& c) {
   exec::ConnectionSettings s;
@@ -38,8 +43,7 @@ Result<std::unique_ptr<exec::Engine>> open_connection(const Model& m, const Conn
     auto path = settings->values.find("path");
     if (path == settings->values.end())
       return Status::Error(fmt::format("connection `{}` (sqlite) has no path", c.name));
-    std::string p = fs::path(path->second).is_absolute() ? path->second : m.root + "/" + path->second;
-    return std::unique_ptr<exec::Engine>(std::make_unique<exec::SqliteWarehouse>(p));
+    return std::unique_ptr<exec::Engine>(std::make_unique<exec::SqliteWarehouse>(in_workspace(m, path->second)));
   }
   if (c.engine == "postgres") return exec::open_postgres(*settings);
   if (c.engine == "clickhouse") return exec::open_clickhouse(*settings);
@@ -47,6 +51,8 @@ Result<std::unique_ptr<exec::Engine>> open_connection(const Model& m, const Conn
 }
 
 }  // namespace
+
+std::string warehouse_path(const Model& m) { return in_workspace(m, m.warehouse); }
 
 std::unique_ptr<exec::Engines> open_engines(const Model& m, const std::string& warehouse) {
   auto engines = std::make_unique<exec::Engines>();

@@ -9,6 +9,9 @@
 
 namespace dbuild {
 
+/// The workspace's SQLite warehouse file: `workspace { warehouse = ... }`, relative to the root.
+std::string warehouse_path(const Model& m);
+
 /// The engines of `m`; `warehouse` is the workspace's SQLite file. A connection that cannot be
 /// opened (an unset secret, an engine this build lacks) is kept as an error, reported when a
 /// dataset that uses it is reached.

@@ -125,7 +125,7 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
     return 1;
   }
   const Model& m = s.fe.model;
-  s.warehouse = fs::path(m.warehouse).is_absolute() ? m.warehouse : m.root + "/" + m.warehouse;
+  s.warehouse = warehouse_path(m);
   s.engines = open_engines(m, s.warehouse);
   // A warehouse file SQLite does not take for a database is reported before anything reads it.
   if (Status w = exec::SqliteWarehouse(s.warehouse).probe(); !w.ok()) {

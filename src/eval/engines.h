@@ -26,7 +26,7 @@ class Engines {
   Result<Engine*> of(const Dataset& ds) const;
   /// The engine of connection `c` (kNone: the default).
   Result<Engine*> of_connection(ConnectionId c) const;
-  /// A placeholder engine-neutral enough for messages: "the warehouse x.db", "connection `pg`".
+  /// Where `ds` lives, for messages: "the warehouse x.db", "connection `pg`".
   std::string where(const Model& m, const Dataset& ds) const;
 
  private:
@@ -43,8 +43,6 @@ class EngineSessions {
   Result<EngineSession*> of(const Dataset& ds);
   /// The engine behind `ds` (for placeholders and hints).
   Result<Engine*> engine(const Dataset& ds) const { return engines_.of(ds); }
-  /// Closes every session (e.g. before a long wait).
-  void close() { sessions_.clear(); }
 
  private:
   const Engines& engines_;
