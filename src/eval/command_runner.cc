@@ -1,9 +1,6 @@
 #include "eval/command_runner.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -49,55 +46,6 @@ std::string unsafe_path_part(const std::string& value) {
 
 bool uses_key(const std::string& tmpl, const std::string& key) {
   return tmpl.find("{" + key + "}") != std::string::npos;
-}
-
-/// Runs `script` with /bin/sh in `dir`, in a process group of its own, with environment `env`;
-/// stdout and stderr go to `log_path`, stdin is /dev/null. Returns the exit status (-1: could
-/// not start).
-///
-/// posix_spawn, not fork: the build is multithreaded, and everything the child needs (its
-/// environment, argv, the file actions) is built before it exists, so nothing runs between
-/// the spawn and exec. The child's signal mask is emptied and the signals dbuild handles or may
-/// ignore are reset to their defaults, so a command behaves as it would from a shell.
-int run_shell(const std::string& script, const std::string& dir, const std::string& log_path,
-              const std::vector<std::string>& env) {
-  std::vector<char*> envp;
-  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  std::string sh = "sh", dash_c = "-c";
-  char* argv[] = {sh.data(), dash_c.data(), const_cast<char*>(script.c_str()), nullptr};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  // The log first: its path may be relative to dbuild's directory, not the command's.
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);  // a group of its own, which an interrupt signals
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int slot = register_child_group(pid);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  unregister_child_group(slot);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 }  // namespace
@@ -191,65 +139,76 @@ std::vector<std::string> command_environment(const Dataset& ds, char** parent_en
   return env;
 }
 
-Result<CommandResult> run_command_action(const ActionGraph& g, ActionId a, const std::string& warehouse) {
+Result<PreparedCommand> prepare_command(const ActionGraph& g, ActionId a, const std::string& warehouse) {
   const Model& m = *g.model;
   const Dataset& ds = m.datasets[g.dataset_of(a)];
-  CommandResult r;
+  PreparedCommand p;
   Result<std::string> output = command_output_path(g, a);
   if (!output.ok()) return output.status();
-  r.output_path = *output;
-  std::string final_path = m.root + "/" + r.output_path;
-  std::string tmp_rel = r.output_path + ".dbuild-tmp";
-  std::string tmp_path = m.root + "/" + tmp_rel;
-  std::string log_path = tmp_path + ".log";
+  p.output_path = *output;
+  p.final_path = m.root + "/" + p.output_path;
+  std::string tmp_rel = p.output_path + ".dbuild-tmp";
+  p.tmp_path = m.root + "/" + tmp_rel;
   std::error_code ec;
-  fs::create_directories(fs::path(final_path).parent_path(), ec);
-  fs::remove(tmp_path, ec);
-  std::string script;
+  fs::create_directories(fs::path(p.final_path).parent_path(), ec);
+  fs::remove(p.tmp_path, ec);
   for (const auto& part : ds.parts) {
     if (!part.is_template) {
-      script += part.text;
+      p.job.script += part.text;
       continue;
     }
     if (part.expr.kind == ast::Expr::Kind::Identifier && part.expr.text == "output") {
-      script += shell_quote(tmp_rel);
+      p.job.script += shell_quote(tmp_rel);
       continue;
     }
     auto v = template_value(part.expr, m, ds, g.tuple_of(a), g.pool);
     if (!v.ok()) return Status::Error(fmt::format("{{{{{}}}}}: {}", part.text, v.status().message()));
-    script += shell_quote(value_text(*v));
+    p.job.script += shell_quote(value_text(*v));
   }
-  std::vector<std::string> env = command_environment(
+  p.job.tag = a;
+  p.job.name = g.label(a);
+  p.job.dir = m.root;
+  p.job.log_path = p.tmp_path + ".log";
+  p.job.env = command_environment(
       ds, environ,
       {{"DBUILD_ROOT", m.root}, {"DBUILD_WAREHOUSE", warehouse}, {"DBUILD_DATASET", ds.name},
        {"DBUILD_PARTITION", g.partition_text(a)}, {"DBUILD_OUTPUT", tmp_rel}});
-  int code = run_shell(script, m.root, log_path, env);
-  std::ifstream log_in(log_path, std::ios::binary);
+  return p;
+}
+
+void discard_command(const PreparedCommand& p) {
+  std::error_code ec;
+  fs::remove(p.tmp_path, ec);
+  fs::remove(p.job.log_path, ec);
+}
+
+Result<CommandResult> finish_command(const PreparedCommand& p, const JobResult& job) {
+  CommandResult r;
+  r.output_path = p.output_path;
+  std::ifstream log_in(p.job.log_path, std::ios::binary);
   std::stringstream ss;
   ss << log_in.rdbuf();
   r.log = tail(ss.str(), 16 * 1024);
-  fs::remove(log_path, ec);
-  if (code != 0) {
-    fs::remove(tmp_path, ec);
+  std::error_code ec;
+  fs::remove(p.job.log_path, ec);
+  if (!job.ok()) {
+    fs::remove(p.tmp_path, ec);
+    std::string log_tail = r.log.empty() ? "" : ":\n" + tail(r.log, 2000);
+    if (!job.error.empty()) return Status::Error(job.error + log_tail);
     if (interrupt_signal() != 0) return Status::Error("interrupted");
-    if (code < 0)
-      return Status::Error(fmt::format("the command could not be started: /bin/sh, its log {} or the workspace "
-                                       "directory is not usable",
-                                       log_path));
-    return Status::Error(fmt::format("the command exited with status {}{}", code,
-                                     r.log.empty() ? "" : ":\n" + tail(r.log, 2000)));
+    return Status::Error(fmt::format("the command exited with status {}{}", job.exit_code, log_tail));
   }
   StatEntry written;
-  if (!hash_file(tmp_path, written).ok())
+  if (!hash_file(p.tmp_path, written).ok())
     return Status::Error(fmt::format("the command exited 0 but did not write {{{{ output }}}} ({})", r.output_path));
-  fs::rename(tmp_path, final_path, ec);
+  fs::rename(p.tmp_path, p.final_path, ec);
   if (ec) {
-    fs::remove(tmp_path, ec);
+    fs::remove(p.tmp_path, ec);
     return Status::Error(fmt::format("cannot move the output into place: {}", ec.message()));
   }
   // The rename may change the file's ctime: take the identity of the file in place.
   struct stat st;
-  if (::stat(final_path.c_str(), &st) == 0) {
+  if (::stat(p.final_path.c_str(), &st) == 0) {
     written.dev = st.st_dev;
     written.ino = st.st_ino;
     written.size = static_cast<uint64_t>(st.st_size);

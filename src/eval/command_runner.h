@@ -1,10 +1,9 @@
 #pragma once
-/// Runs the shell command of a command table's partition (`command """..."""` with
-/// `output "out/{day}.csv"`).
+/// The shell command of a command table's partition (`command """..."""` with
+/// `output "out/{day}.csv"`): the job an executor runs, and what happens after it.
 ///
 /// Templates are shell-quoted, so a partition value can never inject shell syntax. The command
-/// runs with /bin/sh in the workspace root, in a process group of its own (a SIGINT or SIGTERM
-/// to dbuild is forwarded to it), and writes `{{ output }}`: "<output>.dbuild-tmp" beside the
+/// runs with /bin/sh in the workspace root, on an executor (executor/executor.h), and writes `{{ output }}`: "<output>.dbuild-tmp" beside the
 /// real output (unique per action, since no two partitions share an output path). Only when it
 /// exits 0 and wrote that file is the file renamed into place, so a failure or an interrupt
 /// leaves the previous output intact; the temporary file is removed either way.
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "base/hash.h"
+#include "executor/executor.h"
 #include "graph/action_graph.h"
 #include "state/state_records.h"
 
@@ -48,8 +48,22 @@ Status check_command_outputs(const ActionGraph& g, const std::vector<uint8_t>& s
 /// partitions of command tables.
 void remove_leftover_temporaries(const ActionGraph& g, const std::vector<uint8_t>& selected);
 
-/// Runs the command of action `a`. On failure the error says why, with the log's tail.
-Result<CommandResult> run_command_action(const ActionGraph& g, ActionId a, const std::string& warehouse);
+/// A command ready to start: the job for an executor and where its output goes.
+struct PreparedCommand {
+  Job job;
+  std::string output_path;  // relative to the root
+  std::string final_path;   // absolute
+  std::string tmp_path;     // absolute: `{{ output }}`, moved to final_path on success
+};
+
+/// Builds the job of action `a` (script, environment, log) and makes the output's directory.
+Result<PreparedCommand> prepare_command(const ActionGraph& g, ActionId a, const std::string& warehouse);
+/// After the job of `p` finished as `job` says: reads its log and, when it succeeded and wrote
+/// its output, moves the output into place. On failure the error says why, with the log's tail,
+/// and the temporary output is gone.
+Result<CommandResult> finish_command(const PreparedCommand& p, const JobResult& job);
+/// Removes the temporary output and log of a job that will not be finished (interrupted).
+void discard_command(const PreparedCommand& p);
 
 /// Quotes a value for the shell: 'it'\''s'.
 std::string shell_quote(const std::string& s);

@@ -10,8 +10,8 @@
 /// is committed by the engine; a failure records the failed key and log without touching the
 /// previous record; after a crash the next run redoes at most what was in flight.
 ///
-/// Thread-safety: an Evaluator is driven by one thread; build() runs actions on `jobs` worker
-/// threads, each with its own engine connection.
+/// Thread-safety: an Evaluator is driven by one thread; build() runs engine actions on `jobs`
+/// worker threads, each with its own engine connection, and commands on executors.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,6 +22,7 @@
 
 #include "graph/action_key.h"
 #include "eval/engines.h"
+#include "eval/executors.h"
 #include "state/state_store.h"
 
 namespace dbuild::exec {
@@ -77,12 +78,20 @@ struct Progress {
   bool last_interrupted = false;  // the last one was stopped by SIGINT/SIGTERM and rolled back
 };
 
+/// Milliseconds since the epoch; a build reads time only through one (tests pass a fake).
+using Clock = std::function<int64_t()>;
+
 struct BuildOptions {
+  /// Worker threads for engine actions and for finishing commands; with no `executors`, also
+  /// how many commands run at once on the local executor.
   int jobs = 1;
   bool keep_going = false;
   bool force = false;
   std::string command_line;
   std::string warehouse_for_commands;  // DBUILD_WAREHOUSE in a command's environment
+  /// Where command tables run; null: a local executor running `jobs` at once.
+  const Executors* executors = nullptr;
+  Clock clock;  // empty: the system clock
   std::function<void(const Progress&)> on_progress;
 };
 
@@ -154,9 +163,15 @@ class Evaluator {
   void settle(ActionId a, bool building, bool force);
   /// The key parts of `a` from the current fingerprints of its inputs.
   KeyParts parts(ActionId a) const;
-  /// Hands runnable actions to the pool, up to `jobs` running; first marks every runnable
-  /// action with a record as in flight (one state commit) when the next is not marked yet.
-  Status start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool);
+  /// Starts runnable actions as far as their pools allow (engine actions on the worker
+  /// threads, commands on their executors); first marks every runnable action with a record
+  /// as in flight (one state commit) when the next is not marked yet.
+  Status start_actions(Run& run, uint64_t run_id, const BuildOptions& options, WorkerPool& pool);
+  /// Starts the job of command action `a` on `executor`; a failure to start is reported
+  /// through the build's events like any outcome.
+  void start_job(ActionId a, Executor* executor, Run& run, const BuildOptions& options);
+  /// Gives commands whose jobs finished to the worker threads, as far as pools allow.
+  void start_finishing(Run& run, WorkerPool& pool);
   /// The engine action `a` writes to; null for a command whose output is not loaded.
   const Engine* engine_of(ActionId a) const;
   /// An action marked in flight that will not start: its previous record restored.

@@ -14,13 +14,14 @@
 #include "base/interrupt.h"
 #include "eval/action_specs.h"
 #include "eval/command_runner.h"
+#include "executor/local/local_executor.h"
 #include "graph/file_discovery.h"
 #include "eval/evaluator.h"
 
 namespace dbuild::exec {
 namespace {
 
-int64_t now_ms() {
+int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -38,10 +39,20 @@ struct Outcome {
   int64_t finished_ms = 0;
 };
 
-Outcome execute(const ActionGraph& g, ActionId a, EngineSessions& sessions, const std::string& warehouse) {
+/// Work for a worker thread: an engine action, or what follows a command's job (reading its
+/// log, moving its output into place, loading it).
+struct Task {
+  ActionId action = 0;
+  std::shared_ptr<const PreparedCommand> command;  // set: the job below has finished
+  JobResult job;
+  int64_t started_ms = 0;  // of the job
+};
+
+Outcome execute(const ActionGraph& g, const Task& task, EngineSessions& sessions, const Clock& clock) {
+  ActionId a = task.action;
   Outcome out;
   out.action = a;
-  out.started_ms = now_ms();
+  out.started_ms = task.command ? task.started_ms : clock();
   const Dataset& ds = g.model->datasets[g.dataset_of(a)];
   Result<WriteResult> r = Status::Error("nothing to run");
   auto engine = sessions.engine(ds);
@@ -50,6 +61,7 @@ Outcome execute(const ActionGraph& g, ActionId a, EngineSessions& sessions, cons
   auto session = needs_engine ? sessions.of(ds) : Result<EngineSession*>(nullptr);
   if (!session.ok()) {
     r = session.status();
+    if (task.command) discard_command(*task.command);
   } else if (ds.kind == Dataset::Kind::FileSource) {
     std::string path = g.model->root + "/" + g.files[ds.id][g.partition_of(a)];
     r = (*session)->load_partition(ds.name, key_columns(ds, g.tuple_of(a), g.pool),
@@ -57,8 +69,8 @@ Outcome execute(const ActionGraph& g, ActionId a, EngineSessions& sessions, cons
   } else if (ds.kind == Dataset::Kind::SqlTable) {
     auto q = query_spec(g, a, **engine);
     r = q.ok() ? (*session)->write_query_partition(*q) : Result<WriteResult>(q.status());
-  } else if (ds.kind == Dataset::Kind::CommandTable) {
-    auto c = run_command_action(g, a, warehouse);
+  } else if (ds.kind == Dataset::Kind::CommandTable && task.command) {
+    auto c = finish_command(*task.command, task.job);
     if (c.ok()) {
       out.log = c->log;
       out.output_path = c->output_path;
@@ -76,20 +88,52 @@ Outcome execute(const ActionGraph& g, ActionId a, EngineSessions& sessions, cons
       r = w;
     }
   }
-  out.finished_ms = now_ms();
+  out.finished_ms = clock();
   if (r.ok()) out.result = std::move(*r);
   else out.status = r.status();
   return out;
 }
 
+/// What the driving thread waits for: an outcome from a worker thread, or a job an executor
+/// reports finished. Any thread may push.
+struct Event {
+  ActionId action = 0;
+  std::optional<Outcome> outcome;
+  std::optional<JobResult> job;
+};
+
+class EventQueue {
+ public:
+  void push(Event e) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      events_.push_back(std::move(e));
+    }
+    cv_.notify_one();
+  }
+  /// The next event; nullopt when none came within `timeout`.
+  std::optional<Event> wait(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [this] { return !events_.empty(); })) return std::nullopt;
+    Event e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> events_;
+};
+
 }  // namespace
 
-/// Worker threads, each with its own engine sessions. submit() and wait() are called by the
-/// one thread that drives the build.
+/// Worker threads, each with its own engine sessions; what they finish goes to the build's
+/// event queue. submit() is called by the one thread that drives the build.
 class WorkerPool {
  public:
-  WorkerPool(const ActionGraph& g, const Engines& engines, std::string warehouse, int n)
-      : g_(g), engines_(engines), warehouse_(std::move(warehouse)) {
+  WorkerPool(const ActionGraph& g, const Engines& engines, EventQueue& events, Clock clock, int n)
+      : g_(g), engines_(engines), events_(events), clock_(std::move(clock)), threads_count_(n) {
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
   }
   ~WorkerPool() {
@@ -100,50 +144,40 @@ class WorkerPool {
     cv_.notify_all();
     for (auto& t : threads_) t.join();
   }
-  void submit(ActionId a) {
+  int size() const { return threads_count_; }
+  void submit(Task t) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back(a);
+      tasks_.push_back(std::move(t));
     }
     cv_.notify_one();
-  }
-  /// The next finished action; nullopt when none finished within `timeout`.
-  std::optional<Outcome> wait(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!done_cv_.wait_for(lock, timeout, [this] { return !done_.empty(); })) return std::nullopt;
-    Outcome o = std::move(done_.front());
-    done_.pop_front();
-    return o;
   }
 
  private:
   void work() {
     EngineSessions sessions(engines_);
     for (;;) {
-      ActionId a;
+      Task t;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
         if (stop_) return;
-        a = jobs_.front();
-        jobs_.pop_front();
+        t = std::move(tasks_.front());
+        tasks_.pop_front();
       }
-      Outcome o = execute(g_, a, sessions, warehouse_);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        done_.push_back(std::move(o));
-      }
-      done_cv_.notify_one();
+      Outcome o = execute(g_, t, sessions, clock_);
+      events_.push(Event{o.action, std::move(o), std::nullopt});
     }
   }
 
   const ActionGraph& g_;
   const Engines& engines_;
-  const std::string warehouse_;  // for commands: DBUILD_WAREHOUSE
+  EventQueue& events_;
+  const Clock clock_;
+  const int threads_count_;
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  std::deque<ActionId> jobs_;
-  std::deque<Outcome> done_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
@@ -156,11 +190,20 @@ struct Evaluator::Run {
   std::deque<ActionId> to_settle, runnable;
   WriteBatch batch;
   int64_t last_flush_ms = 0;
-  size_t running = 0;
+  size_t running = 0;       // actions started and not finished (either phase)
+  size_t on_threads = 0;    // tasks given to the worker threads and not finished
   bool stopping = false;
   std::vector<uint8_t> marked;  // per action: marked in flight in the state (build protocol)
-  std::map<const Engine*, int> running_on;         // actions running per engine
-  std::map<ActionId, const Engine*> engine_of;     // of each running action
+  // Pools: actions running per engine (against Engine::max_writers) and jobs per executor
+  // (against Executor::parallelism), each apart from the others.
+  std::map<const void*, int> busy;
+  std::map<ActionId, const void*> pool_of;  // of each running action or job
+  std::map<ActionId, std::shared_ptr<const PreparedCommand>> commands;  // jobs running
+  std::map<ActionId, int64_t> job_started_ms;
+  std::deque<Task> to_finish;  // jobs done, waiting for a worker thread
+  const Executors* executors = nullptr;
+  std::shared_ptr<EventQueue> events = std::make_shared<EventQueue>();
+  Clock clock;
   int interrupted_by = 0;   // the signal that stopped the build
   size_t rolled_back = 0;   // actions interrupted while running
   Progress progress;
@@ -177,9 +220,19 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   size_t removed = *orphans;
   Status s = load(selected, true);
   if (!s.ok()) return s;
+  Run run;
+  run.clock = options.clock ? options.clock : Clock(system_now_ms);
+  auto now_ms = run.clock;
+  // The local executor runs commands unless the caller gives executors.
+  Executors local;
+  if (options.executors) {
+    run.executors = options.executors;
+  } else {
+    local.set_default(local.add(make_local_executor(std::max(1, options.jobs))));
+    run.executors = &local;
+  }
   auto run_id = store_->begin_run(options.command_line, now_ms());
   if (!run_id.ok()) return run_id.status();
-  Run run;
   for (ActionId a : healed_) {  // marks a killed build left on data it did not change
     const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
     run.batch.put_partition(ds.name, g_.partition_text(a), *records_[a]);
@@ -219,9 +272,23 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     return st;
   };
 
-  WorkerPool pool(g_, engines_, options.warehouse_for_commands, std::max(1, options.jobs));
+  WorkerPool pool(g_, engines_, *run.events, run.clock, std::max(1, options.jobs));
+  // Jobs still running when the build returns early (a state store error) report to a queue
+  // nobody reads; stop them.
+  struct AbortOnExit {
+    Run& run;
+    ~AbortOnExit() {
+      if (!run.commands.empty()) run.executors->abort_all();
+    }
+  } abort_on_exit{run};
   const char* kill_env = std::getenv("DBUILD_TEST_KILL_AFTER_COMMITS");
   long kill_after = kill_env ? std::strtol(kill_env, nullptr, 10) : 0, committed = 0;
+  auto release = [&](ActionId a) {
+    if (auto p = run.pool_of.find(a); p != run.pool_of.end()) {
+      --run.busy[p->second];
+      run.pool_of.erase(p);
+    }
+  };
   for (;;) {
     while (!run.to_settle.empty()) {
       ActionId a = run.to_settle.front();
@@ -240,11 +307,13 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
     if (run.interrupted_by == 0 && interrupt_signal() != 0) {
       run.stopping = true;
       run.interrupted_by = interrupt_signal();
+      run.executors->abort_all();  // local groups got the signal already; batch jobs get cancelled
     }
     if (!run.stopping) {
-      Status st = start_actions(run, *run_id, options.jobs, pool);
+      Status st = start_actions(run, *run_id, options, pool);
       if (!st.ok()) return st;
     }
+    start_finishing(run, pool);
     if (run.stopping)
       while (!run.runnable.empty()) {
         ActionId a = run.runnable.front();
@@ -255,14 +324,33 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
       }
     if (run.running == 0 && run.to_settle.empty()) break;
     if (run.running == 0) continue;
-    std::optional<Outcome> next = pool.wait(std::chrono::milliseconds(100));
+    std::optional<Event> next = run.events->wait(std::chrono::milliseconds(100));
     if (!next) continue;  // look at the interrupt flag again
-    Outcome& o = *next;
-    --run.running;
-    if (auto e = run.engine_of.find(o.action); e != run.engine_of.end()) {
-      --run.running_on[e->second];
-      run.engine_of.erase(e);
+    if (next->job) {  // a command's job finished: what follows runs on a worker thread
+      ActionId a = next->action;
+      release(a);
+      auto command = run.commands.extract(a);
+      int64_t started = run.job_started_ms[a];
+      run.job_started_ms.erase(a);
+      if (!next->job->ok() && interrupt_signal() != 0) {
+        // Stopped by the interrupt: nothing was moved into place.
+        discard_command(*command.mapped());
+        --run.running;
+        undo_start(a, run);
+        finished(a);
+        run.progress.last = g_.label(a);
+        run.progress.last_failed = false;
+        run.progress.last_interrupted = true;
+        if (options.on_progress) options.on_progress(run.progress);
+        continue;
+      }
+      run.to_finish.push_back(Task{a, std::move(command.mapped()), std::move(*next->job), started});
+      continue;
     }
+    Outcome& o = *next->outcome;
+    --run.running;
+    --run.on_threads;
+    release(o.action);
     // Fault injection for tests: die the hard way right after a data commit, before its record.
     if (o.status.ok() && kill_after > 0 && ++committed == kill_after) ::raise(SIGKILL);
     bool interrupted = !o.status.ok() && interrupt_signal() != 0;
@@ -318,15 +406,14 @@ Result<BuildSummary> Evaluator::build(const std::vector<uint8_t>& selected, cons
   return sum;
 }
 
-Status Evaluator::start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool& pool) {
+Status Evaluator::start_actions(Run& run, uint64_t run_id, const BuildOptions& options, WorkerPool& pool) {
   // Build protocol: before an action's data can commit, its record says an attempt with its
   // new key is in flight. A build killed after the data commit and before the new record
   // leaves that mark, so the next build redoes the partition instead of trusting the old
   // record's key. One commit marks every runnable action (queued ones are in flight too), so
   // a wave of actions costs one sync, not one each; it also writes the records of what
   // finished, so readers never start before the records of their inputs are on disk.
-  size_t slots = static_cast<size_t>(std::max(1, jobs));
-  if (run.runnable.empty() || run.running >= slots) return Status::Ok();
+  if (run.runnable.empty()) return Status::Ok();
   if (!run.marked[run.runnable.front()]) {
     for (ActionId a : run.runnable) {
       if (run.marked[a]) continue;
@@ -337,25 +424,94 @@ Status Evaluator::start_actions(Run& run, uint64_t run_id, int jobs, WorkerPool&
     }
     Status st = store_->commit(run.batch);
     run.batch = WriteBatch();
-    run.last_flush_ms = now_ms();
+    run.last_flush_ms = run.clock();
     if (!st.ok()) return st;
   }
-  // Each engine takes at most max_writers() actions at once (0: no limit beyond the jobs); an
-  // action whose engine is busy waits without holding back actions on other engines.
-  for (auto it = run.runnable.begin(); it != run.runnable.end() && run.running < slots && run.marked[*it];) {
-    const Engine* engine = engine_of(*it);
+  // Pools (docs/architecture.md, "Executors"): an engine action takes a worker thread and a
+  // place among its engine's max_writers() (0: no limit beyond the threads); a command's job
+  // takes a place among its executor's parallelism() and no thread while it runs. An action
+  // whose pool is full waits without holding back actions of other pools.
+  auto executors_full = [&] {
+    for (const auto& e : run.executors->all())
+      if (run.busy[e.get()] < e->parallelism()) return false;
+    return true;
+  };
+  auto threads_full = [&] { return run.on_threads + run.to_finish.size() >= static_cast<size_t>(pool.size()); };
+  for (auto it = run.runnable.begin(); it != run.runnable.end() && run.marked[*it];) {
+    if (threads_full() && executors_full()) break;
+    ActionId a = *it;
+    const Dataset& ds = g_.model->datasets[g_.dataset_of(a)];
+    if (ds.kind == Dataset::Kind::CommandTable) {
+      Executor* executor = run.executors->of(ds.id);
+      if (executor && run.busy[executor] >= executor->parallelism()) {
+        ++it;
+        continue;
+      }
+      it = run.runnable.erase(it);
+      ++run.running;
+      start_job(a, executor, run, options);
+      continue;
+    }
+    const Engine* engine = engine_of(a);
     int cap = engine ? engine->max_writers() : 0;
-    if (cap > 0 && run.running_on[engine] >= cap) {
+    if (threads_full() || (cap > 0 && run.busy[engine] >= cap)) {
       ++it;
       continue;
     }
-    pool.submit(*it);
-    ++run.running_on[engine];
-    run.engine_of[*it] = engine;
     it = run.runnable.erase(it);
     ++run.running;
+    ++run.on_threads;
+    ++run.busy[engine];
+    run.pool_of[a] = engine;
+    pool.submit(Task{a, nullptr, {}, 0});
   }
   return Status::Ok();
+}
+
+void Evaluator::start_job(ActionId a, Executor* executor, Run& run, const BuildOptions& options) {
+  auto fail = [&](const Status& st) {  // reported through the queue like any outcome
+    Outcome o;
+    o.action = a;
+    o.status = st;
+    o.started_ms = o.finished_ms = run.clock();
+    ++run.on_threads;  // the outcome is counted down as a worker's
+    run.events->push(Event{a, std::move(o), std::nullopt});
+  };
+  if (!executor) return fail(Status::Error("no executor runs this command table"));
+  auto prepared = prepare_command(g_, a, options.warehouse_for_commands);
+  if (!prepared.ok()) return fail(prepared.status());
+  auto command = std::make_shared<const PreparedCommand>(std::move(*prepared));
+  run.job_started_ms[a] = run.clock();
+  std::weak_ptr<EventQueue> events = run.events;
+  Status st = executor->start(command->job, [events, a](JobResult r) {
+    if (auto q = events.lock()) q->push(Event{a, std::nullopt, std::move(r)});
+  });
+  if (!st.ok()) {
+    run.job_started_ms.erase(a);
+    discard_command(*command);
+    return fail(st);
+  }
+  ++run.busy[executor];
+  run.pool_of[a] = executor;
+  run.commands[a] = std::move(command);
+}
+
+void Evaluator::start_finishing(Run& run, WorkerPool& pool) {
+  // Finishing a job needs a worker thread, and its engine's place when the output is loaded.
+  for (auto it = run.to_finish.begin(); it != run.to_finish.end();) {
+    if (run.on_threads >= static_cast<size_t>(pool.size())) break;
+    const Engine* engine = engine_of(it->action);
+    int cap = engine ? engine->max_writers() : 0;
+    if (cap > 0 && run.busy[engine] >= cap) {
+      ++it;
+      continue;
+    }
+    ++run.on_threads;
+    ++run.busy[engine];
+    run.pool_of[it->action] = engine;
+    pool.submit(std::move(*it));
+    it = run.to_finish.erase(it);
+  }
 }
 
 const Engine* Evaluator::engine_of(ActionId a) const {

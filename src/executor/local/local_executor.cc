@@ -1,0 +1,192 @@
+#include "executor/local/local_executor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/interrupt.h"
+
+namespace dbuild::exec {
+namespace {
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+/// Spawns `/bin/sh -c job.script` as described in local_executor.h; the pid, or -errno.
+pid_t spawn(const Job& job) {
+  std::vector<char*> envp;
+  for (const std::string& e : job.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::string sh = "sh", dash_c = "-c";
+  char* argv[] = {sh.data(), dash_c.data(), const_cast<char*>(job.script.c_str()), nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // The log first: its path may be relative to dbuild's directory, not the command's.
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, job.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&actions, job.dir.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);  // a group of its own, which an interrupt signals
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -rc;
+}
+
+class LocalExecutor final : public Executor {
+ public:
+  explicit LocalExecutor(int parallelism) : parallelism_(std::max(1, parallelism)) {
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    waiter_ = std::thread([this] { wait_loop(); });
+  }
+  ~LocalExecutor() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      // Nobody will read the results of jobs still running: stop them for good.
+      for (const Child& c : children_) ::kill(-c.pid, SIGKILL);
+    }
+    wake();
+    waiter_.join();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  std::string kind() const override { return "local"; }
+  std::string describe() const override { return fmt::format("local, {} at once", parallelism_); }
+  int parallelism() const override { return parallelism_; }
+
+  Status start(const Job& job, JobDone done) override {
+    pid_t pid = spawn(job);
+    if (pid < 0)
+      return Status::Error(fmt::format("the command could not be started ({}): /bin/sh, its log {} or the "
+                                       "directory {} is not usable",
+                                       std::strerror(-pid), job.log_path, job.dir));
+    Child c;
+    c.pid = pid;
+    c.pidfd = open_pidfd(pid);  // -1 on old kernels: then polled every few milliseconds
+    c.slot = register_child_group(pid);
+    c.tag = job.tag;
+    c.done = std::move(done);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      children_.push_back(std::move(c));
+    }
+    wake();
+    return Status::Ok();
+  }
+
+  void abort_all() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Child& c : children_) ::kill(-c.pid, SIGTERM);
+  }
+
+ private:
+  struct Child {
+    pid_t pid = 0;
+    int pidfd = -1;
+    int slot = -1;
+    uint64_t tag = 0;
+    JobDone done;
+  };
+
+  void wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  void wait_loop() {
+    std::vector<pollfd> fds;
+    for (;;) {
+      bool any_without_pidfd = false;
+      fds.clear();
+      fds.push_back({wake_fd_, POLLIN, 0});
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_ && children_.empty()) return;
+        for (const Child& c : children_) {
+          if (c.pidfd >= 0) fds.push_back({c.pidfd, POLLIN, 0});
+          else any_without_pidfd = true;
+        }
+      }
+      int n = ::poll(fds.data(), fds.size(), any_without_pidfd ? 5 : -1);
+      if (n < 0 && errno != EINTR) any_without_pidfd = true;  // fall back to looking at each
+      uint64_t count;
+      while (::read(wake_fd_, &count, sizeof count) > 0) {
+      }
+      std::vector<std::pair<JobDone, JobResult>> finished;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (size_t i = 0; i < children_.size();) {
+          Child& c = children_[i];
+          int status = 0;
+          pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+          if (r == 0 || (r < 0 && errno == EINTR)) {
+            ++i;
+            continue;
+          }
+          JobResult result;
+          result.tag = c.tag;
+          if (r < 0) {
+            result.error = fmt::format("lost track of the command's process {}: {}", c.pid, std::strerror(errno));
+          } else if (WIFEXITED(status)) {
+            result.exit_code = WEXITSTATUS(status);
+          } else {
+            result.exit_code = 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+          }
+          unregister_child_group(c.slot);
+          if (c.pidfd >= 0) ::close(c.pidfd);
+          finished.emplace_back(std::move(c.done), std::move(result));
+          children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+      }
+      for (auto& [done, result] : finished) done(std::move(result));
+    }
+  }
+
+  const int parallelism_;
+  int wake_fd_ = -1;
+  std::mutex mu_;
+  std::vector<Child> children_;
+  bool stopping_ = false;
+  std::thread waiter_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_local_executor(int parallelism) {
+  return std::make_unique<LocalExecutor>(parallelism);
+}
+
+}  // namespace dbuild::exec

@@ -1,0 +1,23 @@
+#pragma once
+/// The local executor: runs each job as `/bin/sh -c` in a process group of its own on this
+/// machine, at most `parallelism` at once.
+///
+/// Jobs start with posix_spawn, not fork: the build is multithreaded, and everything the child
+/// needs (environment, argv, file actions) is built before it exists, so nothing runs between
+/// the spawn and the exec. The child's signal mask is emptied and the signals dbuild handles or
+/// may ignore (INT, TERM, HUP, QUIT, PIPE) are reset to their defaults, so a command behaves as
+/// it would from a shell. Each child's group is registered with base/interrupt, so Ctrl-C or
+/// SIGTERM to dbuild reaches the whole command at once.
+///
+/// One waiting thread watches every child through a pidfd (poll, no thread per job) and
+/// reports each as it exits.
+#include <memory>
+
+#include "executor/executor.h"
+
+namespace dbuild::exec {
+
+/// A local executor running up to `parallelism` jobs at once (at least 1).
+std::unique_ptr<Executor> make_local_executor(int parallelism);
+
+}  // namespace dbuild::exec
