@@ -138,6 +138,9 @@ int run_cli(int argc, char** argv) {
   build->add_flag("-k,--keep-going", build_flags.keep_going, "Go on with what does not depend on a failure");
   build->add_flag("--force", build_flags.force, "Rebuild the selected partitions even if up to date");
   build->add_flag("-n,--dry-run", build_flags.dry_run, "Print what would run (as plan) and stop");
+  build->add_option("--executor", build_flags.executor,
+                    "Run every command table on this executor (local or slurm), whatever its rule says")
+      ->check(CLI::IsMember({"local", "slurm"}));
 
   CLI::App* plan = app.add_subcommand("plan", "List the stale partitions and why");
   add_common(plan, common, true);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/interrupt.h"
+#include "cli/executor_factory.h"
 #include "eval/verify.h"
 
 namespace dbuild {
@@ -194,6 +195,12 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   options.force = flags.force;
   options.command_line = command_line;
   options.warehouse_for_commands = s.warehouse;
+  auto executors = open_executors(s.fe.model, flags.executor, options.jobs, s.fe.model.root + "/.dbuild");
+  if (!executors.ok()) {
+    print_error(s, executors.status().message());
+    return 1;
+  }
+  options.executors = executors->get();
   ProgressPrinter printer;
   options.on_progress = [&](const exec::Progress& p) {
     if (!common.json) printer.update(p, p.last_failed ? "failed" : p.last_interrupted ? "rolled back" : "ran");

@@ -11,6 +11,7 @@ struct BuildFlags {
   bool keep_going = false;
   bool force = false;
   bool dry_run = false;
+  std::string executor;  // "", "local" or "slurm": where every command table runs
 };
 
 int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,

@@ -169,6 +169,7 @@ Result<PreparedCommand> prepare_command(const ActionGraph& g, ActionId a, const 
   p.job.name = g.label(a);
   p.job.dir = m.root;
   p.job.log_path = p.tmp_path + ".log";
+  p.job.resources = JobResources{ds.executor.partition, ds.executor.time, ds.executor.cpus, ds.executor.mem};
   p.job.env = command_environment(
       ds, environ,
       {{"DBUILD_ROOT", m.root}, {"DBUILD_WAREHOUSE", warehouse}, {"DBUILD_DATASET", ds.name},

@@ -24,8 +24,8 @@
 
 namespace dbuild::exec {
 
-/// What a job asks of a batch scheduler (`slurm { partition = "..." time = "1h" cpus = 2
-/// mem = "4G" }`); the local executor ignores it. Empty or 0: the scheduler's default.
+/// What a job asks of a batch scheduler (`slurm { queue = "..." time = "1h" cpus = 2
+/// mem = "4G" }`, queue being SLURM's partition); the local executor ignores it. Empty or 0: the scheduler's default.
 struct JobResources {
   std::string partition;
   std::string time;  // wall-time limit: "90m", "1h", "2d", or SLURM's own "1-00:00:00"

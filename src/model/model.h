@@ -61,6 +61,23 @@ struct ConnectionDef {
   Span span;
 };
 
+/// Where a command table's jobs run, and what they ask a batch scheduler for: `executor =
+/// local | slurm` and a `slurm { queue = "..." time = "1h" cpus = 2 mem = "4G" }` block (`queue`
+/// is SLURM's partition: `partition` is a keyword of the rules), on
+/// the table or in the workspace block (a table's settings override the workspace's, one by
+/// one). Not part of any key: moving a step to a cluster does not rebuild it, because the
+/// command and its inputs are the same.
+struct ExecutorDef {
+  std::string kind = "local";  // "local" or "slurm"
+  Span span;                   // where the kind was chosen; empty: the default
+  // slurm settings, already in SLURM's own forms; empty or 0: the cluster's default.
+  std::string partition;        // `queue`
+  std::string time;            // minutes ("60") or days-hours:minutes:seconds ("2-00:00:00")
+  int cpus = 0;
+  std::string mem;             // "4G", "512M"
+  int max_jobs = 0;            // workspace only: jobs queued or running at once; 0: 100
+};
+
 /// One term of a mapping: which values of one input key an output partition reads.
 /// Terms are expressions over the output's keys; see mapping semantics in docs/language.md.
 struct MapTerm {
@@ -152,6 +169,7 @@ struct Dataset {
   ConnectionId connection = kNone;         // kNone: the workspace's default engine
   std::vector<CheckDef> checks;
   std::vector<TestDef> tests;
+  ExecutorDef executor;                    // CommandTable: where its jobs run
   uint64_t group_max_count = 0;            // 0: no grouping
   uint64_t group_max_bytes = 0;
   bool is_source() const { return kind == Kind::FileSource || kind == Kind::TableSource; }
@@ -170,6 +188,7 @@ struct Model {
   std::vector<FormatDef> formats;
   std::vector<ConnectionDef> connections;
   std::map<std::string, VarDef> vars;
+  ExecutorDef executor;                      // the workspace's default for command tables
   std::map<std::string, DatasetId, std::less<>> by_name;
 
   const Dataset* find(std::string_view name) const {

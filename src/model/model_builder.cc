@@ -212,7 +212,84 @@ class ModelBuilder {
       default_connection_span_ = dc->value.span;
       default_connection_ = dc->value.text;
     }
-    a.report_unknown("a workspace block", {"warehouse", "default_connection"});
+    if (const auto* ex = a.get("executor")) executor_kind(ex->value, model_.executor);
+    if (const auto* sb = nested(ref.decl->body, "slurm")) slurm_settings(*sb, model_.executor, true);
+    a.report_unknown("a workspace block", {"warehouse", "default_connection", "executor"});
+    report_unknown_nested(ref.decl->body, "a workspace block", {"slurm"});
+  }
+
+  // ---- executors ----
+  void executor_kind(const ast::Expr& v, ExecutorDef& ex) {
+    if (v.kind != ast::Expr::Kind::Identifier || (v.text != "local" && v.text != "slurm")) {
+      diags_.error(v.span, fmt::format("unknown executor `{}`", v.text),
+                   "executors are `local` (this machine) and `slurm` (jobs on a SLURM cluster)");
+      return;
+    }
+    ex.kind = v.text;
+    ex.span = v.span;
+  }
+
+  /// `1h`, `90m`, `30s`, `2d`, a number of minutes, or SLURM's own forms (`1:30:00`,
+  /// `2-12`, `2-00:00:00`) as SLURM's --time takes them.
+  static std::optional<std::string> slurm_time(const std::string& t) {
+    static const RE2 ours(R"((\d+)([smhd]))"), theirs(R"(\d+(-\d+)?(:\d+){0,2})");
+    uint64_t n = 0;
+    std::string unit;
+    if (RE2::FullMatch(t, ours, &n, &unit)) {
+      if (n == 0 || n > 1000000) return std::nullopt;
+      if (unit == "s") return fmt::format("{}:{:02}", n / 60, n % 60);
+      if (unit == "m") return std::to_string(n);
+      if (unit == "h") return std::to_string(n * 60);
+      return fmt::format("{}-00:00:00", n);
+    }
+    if (RE2::FullMatch(t, theirs)) return t;
+    return std::nullopt;
+  }
+
+  /// `4G`, `4GB`, `512M`, `512MB`, or a number of megabytes, as SLURM's --mem takes them.
+  static std::optional<std::string> slurm_mem(const std::string& m) {
+    static const RE2 re(R"((\d+)([KMGT])?B?)");
+    uint64_t n = 0;
+    std::string unit;
+    if (!RE2::FullMatch(m, re, &n, &unit) || n == 0) return std::nullopt;
+    return std::to_string(n) + (unit.empty() ? "M" : unit);
+  }
+
+  void slurm_settings(const ast::NestedBlock& b, ExecutorDef& ex, bool workspace) {
+    Attrs a(b.attributes, diags_);
+    // SLURM's partition; `partition` itself is a keyword of the rules (partition clauses).
+    if (auto p = a.get("queue")) {
+      if (auto v = a.literal(p->value)) ex.partition = *v;
+    }
+    if (auto t = a.get("time")) {
+      auto v = slurm_time(t->value.text);
+      if (!v) diags_.error(t->value.span, fmt::format("`{}` is not a time limit", t->value.text),
+                           "write 30m, 4h or 2d, or SLURM's own form such as 1-12:00:00");
+      else ex.time = *v;
+    }
+    if (auto c = a.get("cpus")) {
+      auto n = parse_size(c->value.text);
+      if (c->value.kind != ast::Expr::Kind::Number || !n || *n == 0 || *n > 100000)
+        diags_.error(c->value.span, "cpus is a whole number of CPUs, at least 1");
+      else ex.cpus = static_cast<int>(*n);
+    }
+    if (auto m = a.get("mem")) {
+      auto v = slurm_mem(m->value.text);
+      if (!v) diags_.error(m->value.span, fmt::format("`{}` is not an amount of memory", m->value.text),
+                           "write 512M or 4G (a bare number means megabytes)");
+      else ex.mem = *v;
+    }
+    std::vector<std::string> allowed = {"queue", "time", "cpus", "mem"};
+    if (workspace) {
+      allowed.push_back("max_jobs");
+      if (auto j = a.get("max_jobs")) {
+        auto n = parse_size(j->value.text);
+        if (j->value.kind != ast::Expr::Kind::Number || !n || *n == 0 || *n > 100000)
+          diags_.error(j->value.span, "max_jobs is a whole number of jobs, at least 1");
+        else ex.max_jobs = static_cast<int>(*n);
+      }
+    }
+    a.report_unknown(workspace ? "the workspace's slurm block" : "a table's slurm block (max_jobs belongs to the workspace's)", allowed);
   }
 
   // ---- formats ----
@@ -497,9 +574,20 @@ class ModelBuilder {
     else if (!default_connection_.empty()) resolve_engine_name(default_connection_, default_connection_span_, ds);
     const ast::Attribute* format = a.get("format");
     const ast::Attribute* env = a.get("env");
-    a.report_unknown("a table block", {"engine", "format", "env"});
+    ds.executor = model_.executor;
+    ds.executor.span = Span{};
+    const ast::Attribute* executor = a.get("executor");
+    if (executor) executor_kind(executor->value, ds.executor);
+    const ast::NestedBlock* slurm = nested(b, "slurm");
+    if (slurm) slurm_settings(*slurm, ds.executor, false);
+    a.report_unknown("a table block", {"engine", "format", "env", "executor"});
     if (const auto* g = nested(b, "group")) build_group(*g, ds);
-    report_unknown_nested(b, "a table block", {"group"});
+    report_unknown_nested(b, "a table block", {"group", "slurm"});
+    if (!b.sql.empty() && executor)
+      diags_.error(executor->name_span, "`executor` is for command tables: a query runs on its table's engine",
+                   "remove it, or set engine = NAME to choose where the query runs");
+    if (!b.sql.empty() && slurm)
+      diags_.error(slurm->name_span, "a `slurm` block is for command tables: a query runs on its table's engine");
     for (size_t i = 1; i < b.sql.size(); ++i) diags_.error(b.sql[i].span, "a table has one `sql` clause");
     for (size_t i = 1; i < b.command.size(); ++i) diags_.error(b.command[i].span, "a table has one `command` clause");
     if (!b.sql.empty() && !b.command.empty()) {
