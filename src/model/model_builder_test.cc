@@ -297,5 +297,77 @@ TEST_CASE("syntax errors are reported, several per file") {
         "  hint: write sql \"\"\"SELECT ...\"\"\" or sql file \"query.sql\"\n");
 }
 
+TEST_CASE("executor: a table's slurm settings override the workspace's one by one, in SLURM's forms") {
+  auto c = check({{"workspace.dbuild", R"(
+workspace {
+  executor = slurm
+  slurm { queue = "batch" time = 2h mem = 4GB max_jobs = 7 }
+}
+)"},
+                  {"t.dbuild", kSources + std::string(R"(
+table sim {
+  partition month: month
+  input raw_logs[month]
+  slurm { cpus = 8 time = "1-12:00:00" mem = "512M" }
+  command """simulate {{ month }} > {{ output }}"""
+  output "out/{month}.txt"
+}
+table quick {
+  partition month: month
+  input raw_logs[month]
+  executor = local
+  slurm { time = 90s }
+  command """echo > {{ output }}"""
+  output "quick/{month}.txt"
+}
+table defaults {
+  partition month: month
+  input raw_logs[month]
+  command """echo > {{ output }}"""
+  output "d/{month}.txt"
+}
+)")}});
+  CHECK(c.diagnostics == "");
+  const Dataset& sim = *c.model.find("sim");
+  CHECK(sim.executor.kind == "slurm");
+  CHECK(sim.executor.partition == "batch");
+  CHECK(sim.executor.time == "1-12:00:00");
+  CHECK(sim.executor.cpus == 8);
+  CHECK(sim.executor.mem == "512M");
+  const Dataset& quick = *c.model.find("quick");
+  CHECK(quick.executor.kind == "local");
+  CHECK(quick.executor.time == "1:30");
+  const Dataset& d = *c.model.find("defaults");
+  CHECK(d.executor.kind == "slurm");
+  CHECK(d.executor.time == "120");
+  CHECK(d.executor.mem == "4G");
+  CHECK(c.model.executor.max_jobs == 7);
+}
+
+TEST_CASE("executor: wrong settings are errors at their place, with what to write") {
+  auto c = check({{"t.dbuild", kSources + std::string(R"(
+table a {
+  partition month: month
+  input raw_logs[month]
+  executor = kubernetes
+  slurm { time = "soon" mem = "lots" cpus = 0 max_jobs = 3 }
+  command """echo > {{ output }}"""
+  output "a/{month}.txt"
+}
+table b {
+  input status_codes
+  executor = slurm
+  sql "SELECT 1 AS x"
+}
+)")}});
+  CHECK(c.diagnostics.find("t.dbuild:15:14: error: unknown executor `kubernetes`") != std::string::npos);
+  CHECK(c.diagnostics.find("executors are `local` (this machine) and `slurm`") != std::string::npos);
+  CHECK(c.diagnostics.find("t.dbuild:16:18: error: `soon` is not a time limit") != std::string::npos);
+  CHECK(c.diagnostics.find("t.dbuild:16:31: error: `lots` is not an amount of memory") != std::string::npos);
+  CHECK(c.diagnostics.find("t.dbuild:16:45: error: cpus is a whole number of CPUs") != std::string::npos);
+  CHECK(c.diagnostics.find("unknown attribute `max_jobs` in a table's slurm block") != std::string::npos);
+  CHECK(c.diagnostics.find("t.dbuild:22:3: error: `executor` is for command tables") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace dbuild
