@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "executor/local/local_executor.h"
 #include "executor/slurm/slurm_executor.h"
 
@@ -25,6 +27,7 @@ Result<std::unique_ptr<exec::Executors>> open_executors(const Model& m, const st
       // How often squeue is asked; tests and small clusters may ask more often.
       if (const char* ms = std::getenv("DBUILD_SLURM_POLL_MS"); ms && std::atoi(ms) > 0)
         s.poll_interval = std::chrono::milliseconds(std::atoi(ms));
+      s.notice = [](const std::string& text) { fmt::print(stderr, "dbuild: {}\n", text); };
       auto e = exec::make_slurm_executor(s);
       if (!e.ok()) return e.status();
       slurm = executors->add(std::move(*e));

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 extern char** environ;
 
@@ -197,10 +198,21 @@ class SlurmExecutor final : public Executor {
     std::ifstream in(submitted_path());
     std::vector<std::string> ids;
     for (std::string id; in >> id;) ids.push_back(id);
+    std::vector<std::string> alive_ids;
     if (!ids.empty()) {
+      if (auto states = squeue_states(ids))
+        for (const auto& [id, state] : *states)
+          if (is_alive(state)) alive_ids.push_back(id);
+    }
+    if (!alive_ids.empty()) {
       std::vector<std::string> args = {"scancel"};
-      args.insert(args.end(), ids.begin(), ids.end());
-      run_tool(args);  // jobs that ended long ago are unknown to it: that is fine
+      args.insert(args.end(), alive_ids.begin(), alive_ids.end());
+      run_tool(args);
+      if (s_.notice)
+        s_.notice(fmt::format("cancelled {} SLURM job{} that a killed build left queued or running ({}); "
+                              "their partitions are built again",
+                              alive_ids.size(), alive_ids.size() == 1 ? "" : "s", fmt::join(alive_ids, ", ")));
+      ids = alive_ids;
       for (int i = 0; i < 600; ++i) {  // up to a minute
         bool alive = false;
         auto states = squeue_states(ids);
@@ -222,6 +234,8 @@ class SlurmExecutor final : public Executor {
     Job job;
     JobDone done;
     std::string last_state = "SUBMITTED";
+    std::string script_path;
+    std::string status_path;  // the command's exit status, written by the job script
   };
 
   std::string submitted_path() const { return s_.script_dir + "/submitted"; }
@@ -272,9 +286,14 @@ class SlurmExecutor final : public Executor {
   void submit_one(Pending p, std::vector<std::pair<JobDone, JobResult>>& finished) {
     const Job& job = p.job;
     std::string script_path = fmt::format("{}/{}-{}.sh", s_.script_dir, slurm_safe_name(job.name), ++counter_);
-    std::string text = "#!/bin/sh\n# dbuild job " + job.name + "\nexec env -i";
+    // The script keeps the command's exit status in a file beside it too, so a job that the
+    // controller purged before a poll saw it end still has a known result.
+    std::string status_path = script_path + ".status";
+    std::string text = "#!/bin/sh\n# dbuild job " + job.name + "\nenv -i";
     for (const std::string& e : job.env) text += " " + shell_quote(e);
-    text += " /bin/sh -c " + shell_quote(job.script) + "\n";
+    text += " /bin/sh -c " + shell_quote(job.script) + " </dev/null\n";
+    text += "rc=$?\necho $rc > " + shell_quote(status_path + ".tmp") + " && mv " + shell_quote(status_path + ".tmp") +
+            " " + shell_quote(status_path) + "\nexit $rc\n";
     {
       std::ofstream out(script_path, std::ios::trunc);
       out << text;
@@ -297,12 +316,14 @@ class SlurmExecutor final : public Executor {
     std::string id = t.out.substr(0, t.out.find_first_of(";\n"));
     bool numeric = !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
     if (t.code != 0 || !numeric) {
+      std::error_code ec;
+      fs::remove(script_path, ec);
       finished.emplace_back(std::move(p.done),
                             JobResult{job.tag, -1, fmt::format("sbatch refused the job: {}", first_line(t.out))});
       return;
     }
     std::ofstream(submitted_path(), std::ios::app) << id << "\n";
-    tracked_.emplace(id, Tracked{std::move(p.job), std::move(p.done)});
+    tracked_.emplace(id, Tracked{std::move(p.job), std::move(p.done), "SUBMITTED", script_path, status_path});
   }
 
   void poll(std::vector<std::pair<JobDone, JobResult>>& finished) {
@@ -347,7 +368,12 @@ class SlurmExecutor final : public Executor {
       JobResult result;
       result.tag = it->second.job.tag;
       const std::string& id = it->first;
-      if (r.code != 0 || state.empty()) {
+      std::ifstream status_in(it->second.status_path);
+      int written = -1;
+      bool has_status = static_cast<bool>(status_in >> written);
+      if ((r.code != 0 || state.empty()) && has_status) {
+        result.exit_code = written;  // purged before a poll saw it end, but it did end
+      } else if (r.code != 0 || state.empty()) {
         result.error = fmt::format(
             "SLURM job {} was lost: neither squeue nor scontrol knows it any more (last seen {}); "
             "its result is unknown, so it counts as failed",
@@ -358,8 +384,14 @@ class SlurmExecutor final : public Executor {
         size_t colon = code.find(':');
         int signal = colon == std::string::npos ? 0 : std::atoi(code.c_str() + colon + 1);
         result.exit_code = signal ? 128 + signal : status;
-        if (state == "FAILED" && result.exit_code == 0)
-          result.error = fmt::format("SLURM job {} failed ({})", id, field(r.out, "Reason"));
+        std::string reason = field(r.out, "Reason");
+        if (reason == "JobLaunchFailure")
+          result.error = fmt::format(
+              "SLURM could not launch job {} (JobLaunchFailure, exit code {}): the nodes must see the workspace "
+              "and its output directories at the same path (a shared file system)",
+              id, code);
+        else if (state == "FAILED" && result.exit_code == 0)
+          result.error = fmt::format("SLURM job {} failed ({})", id, reason);
       } else {
         std::string why = state == "TIMEOUT"         ? "it ran past its time limit (slurm { time = ... })"
                           : state == "OUT_OF_MEMORY" ? "it ran out of memory (slurm { mem = ... })"
@@ -369,6 +401,9 @@ class SlurmExecutor final : public Executor {
                                                      : "the scheduler ended it";
         result.error = fmt::format("SLURM job {} ended as {}: {}", id, state, why);
       }
+      std::error_code ec;
+      fs::remove(it->second.script_path, ec);
+      fs::remove(it->second.status_path, ec);
       finished.emplace_back(std::move(it->second.done), std::move(result));
       it = tracked_.erase(it);
     }

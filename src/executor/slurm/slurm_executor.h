@@ -27,6 +27,7 @@
 /// Commands are found in PATH (`sbatch`, `squeue`, `scontrol`, `scancel`); SLURM_CONF, when
 /// set, says which cluster.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,7 @@ struct SlurmSettings {
   int max_jobs = 100;       // jobs queued or running at once
   std::chrono::milliseconds poll_interval{500};
   std::string partition;    // for describe() only; each job carries its own resources
+  std::function<void(const std::string&)> notice;  // tells people what it did on their behalf
 };
 
 /// A SLURM executor, after cancelling the leftovers of a killed coordinator; fails when the
