@@ -114,6 +114,24 @@ bool wait_for(Pred pred, int seconds) {
   return pred();
 }
 
+/// The id of the job named `name` that the build in `dir` submitted, once SLURM runs it; ""
+/// when none runs within a minute.
+std::string running_job(const std::string& env, const std::string& dir, const std::string& name) {
+  std::string id;
+  wait_for(
+      [&] {
+        for (const auto& j : submitted_jobs(dir)) {
+          auto r = run_command(env + " scontrol --oneliner show job " + j + " 2>/dev/null", false);
+          if (r.output.find("JobName=" + name + " ") != std::string::npos &&
+              r.output.find("JobState=RUNNING") != std::string::npos)
+            id = j;
+        }
+        return !id.empty();
+      },
+      60);
+  return id;
+}
+
 int wait_exit(pid_t pid) {
   // Not our child (the shell started it): wait until it is gone.
   wait_for([&] { return ::kill(pid, 0) != 0; }, 60);
@@ -187,17 +205,8 @@ TEST_CASE("slurm: a job cancelled behind dbuild's back is a failure that says so
   write_pipeline(dir, "slurm");
   dir.write("slow", "");
   pid_t pid = start_build(dir.path(), env, "-k");
-  std::string id;
-  REQUIRE(wait_for(
-      [&] {
-        for (const auto& j : submitted_jobs(dir.path())) {
-          auto r = run_command(env + " scontrol --oneliner show job " + j + " 2>/dev/null", false);
-          if (r.output.find("JobName=sim@2 ") != std::string::npos && r.output.find("JobState=RUNNING") != std::string::npos)
-            id = j;
-        }
-        return !id.empty();
-      },
-      60));
+  std::string id = running_job(env, dir.path(), "sim@2");
+  REQUIRE(!id.empty());
   run_command(env + " scancel " + id);
   wait_exit(pid);
   std::string err = slurp(dir.path() + ".err");
@@ -253,16 +262,8 @@ TEST_CASE("slurm: Ctrl-C cancels the running jobs and records nothing of them") 
   write_pipeline(dir, "slurm");
   dir.write("slow", "");
   pid_t pid = start_build(dir.path(), env, "-k");
-  std::string id;
-  REQUIRE(wait_for(
-      [&] {
-        for (const auto& j : submitted_jobs(dir.path()))
-          if (run_command(env + " scontrol --oneliner show job " + j + " 2>/dev/null", false).output.find("JobName=sim@2 ") !=
-              std::string::npos)
-            id = j;
-        return !id.empty() && job_state(env, id) == "RUNNING";
-      },
-      60));
+  std::string id = running_job(env, dir.path(), "sim@2");
+  REQUIRE(!id.empty());
   ::kill(pid, SIGINT);
   wait_exit(pid);
   std::string err = slurp(dir.path() + ".err");

@@ -134,7 +134,9 @@ int run_cli(int argc, char** argv) {
   CLI::App* build = app.add_subcommand("build", "Bring the selected partitions up to date");
   add_common(build, common, true);
   add_select(build, select);
-  build->add_option("-j,--jobs", build_flags.jobs, "Run N actions at once (default: the number of cores)");
+  build->add_option("-j,--jobs", build_flags.jobs,
+                    "Run N engine actions and N local commands at once (default: the number of cores); "
+                    "SLURM jobs are limited by the workspace's slurm { max_jobs }");
   build->add_flag("-k,--keep-going", build_flags.keep_going, "Go on with what does not depend on a failure");
   build->add_flag("--force", build_flags.force, "Rebuild the selected partitions even if up to date");
   build->add_flag("-n,--dry-run", build_flags.dry_run, "Print what would run (as plan) and stop");

@@ -12,6 +12,7 @@
 
 #include "base/interrupt.h"
 #include "eval/action_specs.h"
+#include "executor/process.h"
 #include "loading/file_hash.h"
 #include "graph/file_discovery.h"
 
@@ -49,12 +50,6 @@ bool uses_key(const std::string& tmpl, const std::string& key) {
 }
 
 }  // namespace
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 Result<std::string> command_output_path(const Dataset& ds, std::span<const int64_t> tuple,
                                         const StringPool& pool) {

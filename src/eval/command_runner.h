@@ -65,9 +65,6 @@ Result<CommandResult> finish_command(const PreparedCommand& p, const JobResult& 
 /// Removes the temporary output and log of a job that will not be finished (interrupted).
 void discard_command(const PreparedCommand& p);
 
-/// Quotes a value for the shell: 'it'\''s'.
-std::string shell_quote(const std::string& s);
-
 /// The environment a command of `ds` runs with, as NAME=VALUE strings (see the file comment).
 std::vector<std::string> command_environment(const Dataset& ds, char** parent_env,
                                              const std::vector<std::pair<std::string, std::string>>& dbuild_vars);

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "base/interrupt.h"
+#include "executor/process.h"
 
 namespace dbuild::exec {
 namespace {
@@ -48,15 +49,7 @@ pid_t spawn(const Job& job) {
   posix_spawn_file_actions_addchdir_np(&actions, job.dir.c_str());
 
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);  // a group of its own, which an interrupt signals
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
+  init_spawn_attributes(&attr);  // a group of its own, which an interrupt signals
 
   pid_t pid = 0;
   int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
