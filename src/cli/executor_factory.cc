@@ -12,7 +12,7 @@ namespace dbuild {
 Result<std::unique_ptr<exec::Executors>> open_executors(const Model& m, const std::string& override_kind,
                                                         int jobs, const std::string& dot_dir) {
   auto executors = std::make_unique<exec::Executors>();
-  exec::Executor* local = executors->add(exec::make_local_executor(jobs));
+  exec::Executor* local = executors->add(exec::make_local_executor(jobs, dot_dir + "/local-jobs"));
   executors->set_default(local);
   exec::Executor* slurm = nullptr;
   for (const Dataset& ds : m.datasets) {

@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <thread>
 
@@ -58,9 +61,47 @@ pid_t spawn(const Job& job) {
   return rc == 0 ? pid : -rc;
 }
 
+/// When process `pid` started, in clock ticks since boot (/proc/PID/stat field 22); 0 when it
+/// is gone or a zombie.
+uint64_t start_time(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string state, field;
+  fields >> state;
+  if (state == "Z" || state == "X") return 0;
+  for (int i = 4; i <= 21; ++i) fields >> field;  // fields 4..21
+  uint64_t t = 0;
+  fields >> t;
+  return t;
+}
+
+/// Kills the process groups listed in `path` whose leader still runs with the same start time,
+/// waits (up to 10 s) until they are gone, and empties the list.
+void kill_leftovers(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::pair<pid_t, uint64_t>> alive;
+  pid_t pid;
+  uint64_t started;
+  while (in >> pid >> started)
+    if (pid > 1 && started != 0 && start_time(pid) == started) alive.emplace_back(pid, started);
+  for (const auto& [p, t] : alive) ::kill(-p, SIGKILL);
+  for (int i = 0; i < 1000; ++i) {
+    bool any = false;
+    for (const auto& [p, t] : alive) any = any || start_time(p) == t;
+    if (!any) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::ofstream(path, std::ios::trunc);
+}
+
 class LocalExecutor final : public Executor {
  public:
-  explicit LocalExecutor(int parallelism) : parallelism_(std::max(1, parallelism)) {
+  LocalExecutor(int parallelism, std::string leftovers)
+      : parallelism_(std::max(1, parallelism)), leftovers_(std::move(leftovers)) {
+    if (!leftovers_.empty()) kill_leftovers(leftovers_);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     waiter_ = std::thread([this] { wait_loop(); });
   }
@@ -74,6 +115,7 @@ class LocalExecutor final : public Executor {
     wake();
     waiter_.join();
     if (wake_fd_ >= 0) ::close(wake_fd_);
+    if (!leftovers_.empty()) std::ofstream(leftovers_, std::ios::trunc);  // every child is gone
   }
 
   std::string kind() const override { return "local"; }
@@ -86,6 +128,7 @@ class LocalExecutor final : public Executor {
       return Status::Error(fmt::format("the command could not be started ({}): /bin/sh, its log {} or the "
                                        "directory {} is not usable",
                                        std::strerror(-pid), job.log_path, job.dir));
+    if (!leftovers_.empty()) std::ofstream(leftovers_, std::ios::app) << pid << " " << start_time(pid) << "\n";
     Child c;
     c.pid = pid;
     c.pidfd = open_pidfd(pid);  // -1 on old kernels: then polled every few milliseconds
@@ -169,6 +212,7 @@ class LocalExecutor final : public Executor {
   }
 
   const int parallelism_;
+  const std::string leftovers_;
   int wake_fd_ = -1;
   std::mutex mu_;
   std::vector<Child> children_;
@@ -178,8 +222,8 @@ class LocalExecutor final : public Executor {
 
 }  // namespace
 
-std::unique_ptr<Executor> make_local_executor(int parallelism) {
-  return std::make_unique<LocalExecutor>(parallelism);
+std::unique_ptr<Executor> make_local_executor(int parallelism, const std::string& leftovers) {
+  return std::make_unique<LocalExecutor>(parallelism, leftovers);
 }
 
 }  // namespace dbuild::exec

@@ -11,13 +11,22 @@
 ///
 /// One waiting thread watches every child through a pidfd (poll, no thread per job) and
 /// reports each as it exits.
+///
+/// Leftovers. A command outlives a coordinator killed with SIGKILL (it has a group of its own),
+/// and would go on writing its temporary output, where the next build's command for the same
+/// partition writes too. So when given a `leftovers` file, the executor appends each child's
+/// process group and start time there before the job counts as started, and a new executor
+/// first kills the groups listed there that still run (the start time tells a reused pid from
+/// the child) and waits until they are gone.
 #include <memory>
+#include <string>
 
 #include "executor/executor.h"
 
 namespace dbuild::exec {
 
-/// A local executor running up to `parallelism` jobs at once (at least 1).
-std::unique_ptr<Executor> make_local_executor(int parallelism);
+/// A local executor running up to `parallelism` jobs at once (at least 1), after killing the
+/// leftovers listed in `leftovers` ("": none kept).
+std::unique_ptr<Executor> make_local_executor(int parallelism, const std::string& leftovers = "");
 
 }  // namespace dbuild::exec
