@@ -5,13 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <re2/re2.h>
 
 #include "test_util.h"
-#include <fmt/format.h>
 
 namespace dbuild {
 namespace {
@@ -29,11 +29,11 @@ std::string read_file(const std::string& path) {
 
 /// The message a second acquire gets while `pid` holds the lock for "dbuild build -j2".
 bool names_holder(const std::string& message, pid_t pid) {
-  std::regex expected(fmt::format(
+  RE2 expected(fmt::format(
       R"(another dbuild build is running \(pid {}, started \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d: )"
       R"(dbuild build -j2\); wait for it or stop it)",
       pid));
-  return std::regex_match(message, expected);
+  return RE2::FullMatch(message, expected);
 }
 
 TEST_CASE("build_lock: a second acquire in the same process names the holder") {
