@@ -176,7 +176,7 @@ TEST_CASE("slurm: a command pipeline built on SLURM has the same bytes as built 
   CHECK(slurp(cluster.path() + "/out/report/4.txt") == "report: d,total\nreport: 4,1000\n");
 }
 
-TEST_CASE("slurm: a failing job's exit status and log come back from the node; the old output stays") {
+TEST_CASE("slurm: a failing job's exit status and log come back from the node, and the old output stays") {
   std::string env = testing::slurm_env(slurm_conf_or_fail());
   TempDir dir;
   write_pipeline(dir, "slurm");

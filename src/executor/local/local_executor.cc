@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -35,13 +37,22 @@ int open_pidfd(pid_t pid) {
 #endif
 }
 
+/// The file descriptor on which a child waits for dbuild's go-ahead (see spawn()).
+constexpr int kGoFd = 3;
+
 /// Spawns `/bin/sh -c job.script` as described in local_executor.h; the pid, or -errno.
-pid_t spawn(const Job& job) {
+///
+/// The shell first reads one line from `go_fd` (its fd 3), and runs the command only if the line
+/// comes: the caller sends it after recording the child as a leftover candidate. A dbuild killed
+/// in between closes the pipe, the read fails, and the command never runs — so no command runs
+/// that the next build would not know to stop. (Same line: the command's line numbers are kept.)
+pid_t spawn(const Job& job, int go_fd) {
   std::vector<char*> envp;
   for (const std::string& e : job.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   std::string sh = "sh", dash_c = "-c";
-  char* argv[] = {sh.data(), dash_c.data(), const_cast<char*>(job.script.c_str()), nullptr};
+  std::string script = "read -r dbuild_go <&3 || exit 125; unset dbuild_go; exec 3<&-; " + job.script;
+  char* argv[] = {sh.data(), dash_c.data(), script.data(), nullptr};
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -50,6 +61,7 @@ pid_t spawn(const Job& job) {
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addchdir_np(&actions, job.dir.c_str());
+  posix_spawn_file_actions_adddup2(&actions, go_fd, kGoFd);  // go_fd is never kGoFd itself
 
   posix_spawnattr_t attr;
   init_spawn_attributes(&attr);  // a group of its own, which an interrupt signals
@@ -97,6 +109,22 @@ void kill_leftovers(const std::string& path) {
   std::ofstream(path, std::ios::trunc);
 }
 
+/// Writes the go-ahead line. A child that died before reading it must not kill dbuild with
+/// SIGPIPE: the signal is blocked in this thread for the write, and consumed if it came.
+void send_go(int fd) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t n = ::write(fd, "\n", 1);
+  if (n < 0 && errno == EPIPE) {
+    timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
 class LocalExecutor final : public Executor {
  public:
   LocalExecutor(int parallelism, std::string leftovers)
@@ -123,12 +151,25 @@ class LocalExecutor final : public Executor {
   int parallelism() const override { return parallelism_; }
 
   Status start(const Job& job, JobDone done) override {
-    pid_t pid = spawn(job);
-    if (pid < 0)
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0)
+      return Status::Error(fmt::format("the command could not be started: {}", std::strerror(errno)));
+    if (go[0] == kGoFd) {  // dup2 onto itself would keep close-on-exec: move it first
+      int moved = ::fcntl(go[0], F_DUPFD_CLOEXEC, kGoFd + 1);
+      ::close(go[0]);
+      go[0] = moved;
+    }
+    pid_t pid = go[0] < 0 ? -EMFILE : spawn(job, go[0]);
+    if (go[0] >= 0) ::close(go[0]);
+    if (pid < 0) {
+      ::close(go[1]);
       return Status::Error(fmt::format("the command could not be started ({}): /bin/sh, its log {} or the "
                                        "directory {} is not usable",
                                        std::strerror(-pid), job.log_path, job.dir));
+    }
     if (!leftovers_.empty()) std::ofstream(leftovers_, std::ios::app) << pid << " " << start_time(pid) << "\n";
+    send_go(go[1]);  // recorded: the command may run
+    ::close(go[1]);
     Child c;
     c.pid = pid;
     c.pidfd = open_pidfd(pid);  // -1 on old kernels: then polled every few milliseconds

@@ -17,7 +17,8 @@
 /// partition writes too. So when given a `leftovers` file, the executor appends each child's
 /// process group and start time there before the job counts as started, and a new executor
 /// first kills the groups listed there that still run (the start time tells a reused pid from
-/// the child) and waits until they are gone.
+/// the child) and waits until they are gone. A child runs its command only after it is listed:
+/// it waits for a go-ahead line on a pipe, which a killed dbuild never sends.
 #include <memory>
 #include <string>
 

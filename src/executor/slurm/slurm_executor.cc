@@ -245,13 +245,15 @@ class SlurmExecutor final : public Executor {
         aborting_ = false;
       }
       std::vector<std::pair<JobDone, JobResult>> finished;
+      std::vector<std::string> held;
       for (Pending& p : submit) {
         if (abort) {
           finished.emplace_back(std::move(p.done), JobResult{p.job.tag, -1, "cancelled before it was submitted"});
           continue;
         }
-        submit_one(std::move(p), finished);
+        if (auto id = submit_one(std::move(p), finished)) held.push_back(*id);
       }
+      release(held, finished);
       if (cancel && !tracked_.empty()) {
         std::vector<std::string> args = {"scancel"};
         for (const auto& [id, t] : tracked_) args.push_back(id);
@@ -269,7 +271,29 @@ class SlurmExecutor final : public Executor {
     }
   }
 
-  void submit_one(Pending p, std::vector<std::pair<JobDone, JobResult>>& finished) {
+  /// Lets held jobs run, now that they are listed in `submitted`. Jobs SLURM would not release
+  /// are cancelled and reported failed.
+  void release(const std::vector<std::string>& ids, std::vector<std::pair<JobDone, JobResult>>& finished) {
+    if (ids.empty()) return;
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ",") + id;
+    ToolResult r = run_tool({"scontrol", "release", list});
+    if (r.code == 0) return;
+    std::vector<std::string> cancel = {"scancel"};
+    cancel.insert(cancel.end(), ids.begin(), ids.end());
+    run_tool(cancel);
+    for (const auto& id : ids) {
+      auto it = tracked_.find(id);
+      if (it == tracked_.end()) continue;
+      finished.emplace_back(std::move(it->second.done),
+                            JobResult{it->second.job.tag, -1,
+                                      fmt::format("SLURM would not release job {}: {}", id, first_line(r.out))});
+      tracked_.erase(it);
+    }
+  }
+
+  /// Submits `p` held; its id, or nullopt when it was refused (then reported in `finished`).
+  std::optional<std::string> submit_one(Pending p, std::vector<std::pair<JobDone, JobResult>>& finished) {
     const Job& job = p.job;
     std::string script_path = fmt::format("{}/{}-{}.sh", s_.script_dir, slurm_safe_name(job.name), ++counter_);
     // The script keeps the command's exit status in a file beside it too, so a job that the
@@ -286,10 +310,12 @@ class SlurmExecutor final : public Executor {
       if (!out.flush()) {
         finished.emplace_back(std::move(p.done),
                               JobResult{job.tag, -1, fmt::format("cannot write the job script {}", script_path)});
-        return;
+        return std::nullopt;
       }
     }
-    std::vector<std::string> args = {"sbatch", "--parsable", "--job-name=" + slurm_safe_name(job.name),
+    // Held until its id is in `submitted` (release()): a dbuild killed in between leaves a job
+    // that never runs, rather than one the next build would not know to cancel.
+    std::vector<std::string> args = {"sbatch", "--parsable", "--hold", "--job-name=" + slurm_safe_name(job.name),
                                      "--output=" + job.log_path, "--chdir=" + job.dir, "--export=ALL"};
     const JobResources& r = job.resources;
     if (!r.partition.empty()) args.push_back("--partition=" + r.partition);
@@ -306,10 +332,11 @@ class SlurmExecutor final : public Executor {
       fs::remove(script_path, ec);
       finished.emplace_back(std::move(p.done),
                             JobResult{job.tag, -1, fmt::format("sbatch refused the job: {}", first_line(t.out))});
-      return;
+      return std::nullopt;
     }
     std::ofstream(submitted_path(), std::ios::app) << id << "\n";
     tracked_.emplace(id, Tracked{std::move(p.job), std::move(p.done), "SUBMITTED", script_path, status_path});
+    return id;
   }
 
   void poll(std::vector<std::pair<JobDone, JobResult>>& finished) {

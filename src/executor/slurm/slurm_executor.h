@@ -19,10 +19,11 @@
 /// writes its temporary output and log there, and only the coordinator moves the output into
 /// place and records state, after the job is reported finished.
 ///
-/// Leftovers. The id of every submitted job is appended to `script_dir`/submitted before the
-/// job can start. A new executor first cancels the jobs listed there that a killed coordinator
-/// left running, and waits until they stopped, so they cannot write beside the new jobs.
-/// abort_all() cancels every tracked job with `scancel`.
+/// Leftovers. Every job is submitted held, its id appended to `script_dir`/submitted, and only
+/// then released (`scontrol release`), so no job runs that is not listed (one submitted in the
+/// instant a coordinator is killed stays held, and never runs). A new executor first cancels
+/// the jobs listed there that a killed coordinator left queued or running, and waits until they
+/// stopped, so they cannot write beside the new jobs. abort_all() cancels every tracked job.
 ///
 /// Commands are found in PATH (`sbatch`, `squeue`, `scontrol`, `scancel`); SLURM_CONF, when
 /// set, says which cluster.
