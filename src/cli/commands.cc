@@ -8,6 +8,7 @@
 
 #include "base/metrics.h"
 #include "cli/engine_factory.h"
+#include "cli/format_command.h"
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
 #include "cli/session.h"
@@ -196,6 +197,12 @@ int run_cli(int argc, char** argv) {
   add_common(log, common, false);
   log->add_option("target", log_target, "table@PARTITION (or table)")->required();
 
+  FormatOptions fmt_options;
+  CLI::App* fmt_cmd = app.add_subcommand("fmt", "Rewrite rule files in the canonical layout (docs/language.md, Formatting)");
+  fmt_cmd->add_option("-C,--directory", fmt_options.dir, "Run in this directory (the workspace is found from it)");
+  fmt_cmd->add_flag("--check", fmt_options.check, "Write nothing; list the files that are not formatted, exit 1 if any");
+  fmt_cmd->add_option("files", fmt_options.files, "Rule files, or - for stdin to stdout; default: every rule file of the workspace");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -221,6 +228,7 @@ int run_cli(int argc, char** argv) {
   if (graph->parsed()) return cmd_graph(common, graph_format);
   if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
+  if (fmt_cmd->parsed()) return cmd_fmt(fmt_options);
   return 64;
 }
 
