@@ -1,22 +1,19 @@
-; Indentation for dbuild rule files: the statements of a block sit one level deeper than the
-; block's opening line, and its `}` goes back to that line's level.
+; Indentation for dbuild rule files, in the capture names of nvim-treesitter from tag v0.9.0
+; on (Neovim >= 0.9): the statements of a block sit one level deeper than the block's
+; opening line, and its `}` goes back to that line's level.
 ;
-; Nodes carry the names of three conventions, and each engine reads only its own:
-;   - nvim-treesitter from tag v0.9.0 on (`@indent.begin`, `@indent.branch`, `@indent.end`,
-;     `@indent.ignore`);
-;   - nvim-treesitter up to tag v0.8.5.2, the ones for Neovim 0.7 and 0.8 (`@indent`,
-;     `@branch`, `@indent_end`, `@ignore`);
-;   - Helix (`@indent`, `@outdent`).
-; tree-sitter allows at most three captures on one node of a pattern, hence two `}` patterns.
+; nvim-treesitter fails on a capture name it does not know, so each indent convention has
+; its own file: nvim-treesitter-0.8/indents.scm for its tags v0.7.2 to v0.8.5.2 (Neovim 0.7
+; and 0.8), helix/indents.scm for Helix. The three must say the same thing.
 
 [
   (block)
   (test_body)
-] @indent.begin @indent
+] @indent.begin
 
 "}" @indent.branch @indent.end
-"}" @branch @indent_end @outdent
 
-; A multi-line string (a query, a fixture) keeps its lines as written.
-((string) @indent.ignore @ignore
-  (#match? @indent.ignore "^\"\"\""))
+; In a multi-line string (a query, a fixture) a new line starts where the one above starts
+; ('autoindent'), and reindenting leaves its lines as they are.
+((string) @indent.auto
+  (#match? @indent.auto "^\"\"\""))
