@@ -13,7 +13,8 @@
 /// the TempDir, plugins are off, and there is no swap or shada file.
 ///
 /// The set-up snippets (nvim_dbuild_init_lua, nvim_lsp_client_lua) use only what Neovim ships,
-/// no plugin, on 0.7 (Debian bookworm) and on later versions; docs/editors.md shows the same.
+/// no plugin, on 0.7 (Debian bookworm) and on later versions; docs/editors.md shows the same
+/// code, so a user's set-up is the one the tests run.
 #include <string>
 
 #include "test_util.h"
@@ -45,7 +46,8 @@ std::string build_parser_library(const std::string& so_path, const std::string& 
 /// `vim.filetype.add` work on 0.7), loads the parser from `parser_so` (require_language on
 /// 0.7 and 0.8, language.add from 0.9 on), puts `runtime_dir` on the runtimepath (it must
 /// hold queries/dbuild/*.scm), and starts tree-sitter highlighting in every dbuild buffer
-/// (`highlighter.new` before 0.9, `vim.treesitter.start` from 0.9 on).
+/// (`highlighter.new` on 0.7, `vim.treesitter.start` from 0.8 on). Each choice is made by
+/// whether the function exists, not by version number.
 std::string nvim_dbuild_init_lua(const std::string& parser_so, const std::string& runtime_dir);
 
 /// Lua for init.lua that attaches `dbuild lsp` (run as `dbuild_binary lsp`) to every dbuild
