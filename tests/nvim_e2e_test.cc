@@ -244,7 +244,7 @@ TEST_CASE("nvim: folds.scm folds blocks and multi-line strings") {
   CHECK(lines_with(report, "fold") == expected);
 }
 
-TEST_CASE("nvim: harness reports script errors and what nvim printed") {
+TEST_CASE("nvim: harness reports script errors and what nvim printed, and stops a hung nvim") {
   REQUIRE(testing::nvim_available());
   TempDir dir;
   RunResult r = testing::run_nvim(dir, "", "emit('before')\nerror('boom')\n");
@@ -256,6 +256,10 @@ TEST_CASE("nvim: harness reports script errors and what nvim printed") {
   CHECK(r.exit_code == 0);
   CHECK(r.output.starts_with("ran\nnvim printed:\n"));
   CHECK(r.output.find("bad init") != std::string::npos);
+
+  r = testing::run_nvim(dir, "", "emit('looping')\nwhile true do end\n", "", 1);
+  CHECK((r.exit_code == 124 || r.exit_code == 137));  // timeout's codes: TERM worked, KILL needed
+  CHECK(r.output.find("looping") == std::string::npos);  // killed before writing its report
 }
 
 }  // namespace

@@ -67,16 +67,16 @@ std::string lua_string(const std::string& text) {
 }
 
 RunResult run_nvim(TempDir& dir, const std::string& init_lua, const std::string& script_lua,
-                   const std::string& file) {
+                   const std::string& file, int timeout_seconds) {
   const std::string report_path = dir / "nvim-report.txt";
   std::filesystem::remove(report_path);
   const std::string init_path = dir.write("init.lua", init_lua);
   const std::string script_path = dir.write(
       "script.lua", replace_all(kPrelude, "%RESULT%", lua_string(report_path)) + script_lua + kEpilogue);
-  // `timeout` sends TERM after 20 s and KILL 2 s later; stdin is closed so Neovim never waits
-  // for a terminal.
+  // `timeout` sends TERM after timeout_seconds and KILL 2 s later; stdin is closed so Neovim
+  // never waits for a terminal.
   const std::string command = "cd " + dir.path() + " && " + isolated_env(dir) +
-                              "timeout -k 2 20 nvim --headless --noplugin -n -i NONE -u " +
+                              "timeout -k 2 " + std::to_string(timeout_seconds) + " nvim --headless --noplugin -n -i NONE -u " +
                               init_path + " -c 'luafile " + script_path + "' " + file +
                               " </dev/null";
   RunResult nvim = run_command(command);

@@ -8,8 +8,8 @@
 /// spaces) and `nvim_version(minor)` (true from Neovim 0.<minor> on). When the script returns,
 /// the report is written and Neovim quits with code 0; when it raises an error, the error and
 /// its traceback become the last report line (`error: ...`) and Neovim quits with code 3.
-/// Neovim is killed after 20 s, so a script waiting forever fails the test instead of
-/// hanging it. Nothing is read from the user's configuration: the XDG directories point into
+/// Neovim is killed after 20 s (`timeout_seconds`), so a script waiting forever fails the
+/// test instead of hanging it. Nothing is read from the user's configuration: the XDG directories point into
 /// the TempDir, plugins are off, and there is no swap or shada file.
 ///
 /// The set-up snippets (nvim_dbuild_init_lua, nvim_lsp_client_lua) use only what Neovim ships,
@@ -30,7 +30,7 @@ bool nvim_available();
 /// line `nvim printed:` and Neovim's own output when it printed anything (an error in
 /// init.lua, a warning of the tree-sitter modules).
 RunResult run_nvim(TempDir& dir, const std::string& init_lua, const std::string& script_lua,
-                   const std::string& file = "");
+                   const std::string& file = "", int timeout_seconds = 20);
 
 /// `text` as a Lua string literal.
 std::string lua_string(const std::string& text);
