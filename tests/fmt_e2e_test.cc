@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -53,6 +54,13 @@ const char* kMessyFormatted = "table t {\n  partition day: date\n  sql \"\"\"SEL
 TEST_CASE("fmt: formatting examples/nasa changes no definition hash") {
   TempDir dir;
   testing::copy_nasa_example(dir.path());
+  // Indent everything oddly first (inside SQL too, where whitespace does not count), so the
+  // formatter has work to do whatever the example's layout.
+  for (const auto& [path, text] : rule_texts(dir.path())) {
+    std::string odd;
+    for (char c : text) odd += c == '\n' ? std::string("\n   ") : std::string(1, c);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << odd;
+  }
   auto before = definitions(dir.path());
   auto texts = rule_texts(dir.path());
   REQUIRE(before.size() >= 5);
@@ -61,6 +69,8 @@ TEST_CASE("fmt: formatting examples/nasa changes no definition hash") {
   CHECK(d.code == 0);
   CHECK(rule_texts(dir.path()) != texts);  // something was reformatted
   CHECK(definitions(dir.path()) == before);
+  d.run("fmt --check");
+  CHECK(d.code == 0);
 }
 
 TEST_CASE("fmt: formatting each standard library file changes no definition hash") {
