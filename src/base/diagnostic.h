@@ -39,7 +39,10 @@ class Diagnostics {
   std::vector<Diagnostic> items_;
 };
 
-/// Renders one diagnostic (ending with a newline).
+/// Renders one diagnostic (ending with a newline). `col` counts Unicode code points; the
+/// caret line is padded by the display width of the text before the span (tabs kept, East
+/// Asian wide characters and emoji two columns) and underlines the span's display width, so
+/// it lines up on a terminal whatever the line holds.
 std::string render(const Diagnostic& d, const SourceFiles& files);
 /// Renders all, in order.
 std::string render(const Diagnostics& ds, const SourceFiles& files);

@@ -7,13 +7,14 @@
 #include <fmt/format.h>
 
 #include "base/metrics.h"
+#include "cli/check_command.h"
 #include "cli/engine_factory.h"
 #include "cli/format_command.h"
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
+#include "cli/json_output.h"
 #include "cli/session.h"
 #include "cli/state_commands.h"
-#include "checking/query_check.h"
 #include "checking/test_runner.h"
 #include "model/model_builder.h"
 
@@ -89,25 +90,6 @@ int cmd_test(const CommonOptions& o, const SelectOptions& select) {
   return failed ? 1 : 0;
 }
 
-int cmd_check(const CommonOptions& o) {
-  bool ok = true;
-  auto vars = parse_vars(o.vars, ok);
-  if (!ok) return 64;
-  FrontEnd fe = load_front_end(o.dir, vars);
-  if (fe.ok) {
-    // The engine pass: prepare every query against the shapes its inputs produce.
-    Diagnostics diags;
-    const Model& m = fe.model;
-    auto engines = open_engines(m, warehouse_path(m));
-    exec::check_queries(m, *engines, diags);
-    diags.sort();
-    std::fputs(render(diags, fe.workspace->files).c_str(), stderr);
-    for (const auto& d : diags.items()) (d.severity == Severity::Error ? fe.errors : fe.warnings)++;
-  }
-  if (fe.errors) fmt::print(stderr, "{} error{} found\n", fe.errors, fe.errors == 1 ? "" : "s");
-  return fe.errors ? 1 : 0;
-}
-
 std::string command_line(int argc, char** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
@@ -129,8 +111,16 @@ int run_cli(int argc, char** argv) {
   bool exit_code = false;
   std::string why_target;
 
+  CheckOptions check_options;
   CLI::App* check = app.add_subcommand("check", "Parse and validate every rule file of the workspace");
-  add_common(check, common, false);
+  add_common(check, common, true);
+  check->add_option("--format", check_options.format, "text (compiler-style, on stderr) or json (on stdout)")
+      ->check(CLI::IsMember({"text", "json"}));
+  check->add_option("files", check_options.files,
+                    "Report only the diagnostics in these files (the whole workspace is still checked)");
+  check->add_option("--stdin-path", check_options.stdin_path,
+                    "Check standard input as the text of this rule file (it may not exist yet); "
+                    "report only its diagnostics unless FILES are given");
 
   CLI::App* build = app.add_subcommand("build", "Bring the selected partitions up to date");
   add_common(build, common, true);
@@ -207,15 +197,21 @@ int run_cli(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
+    if (code != 0 && argv_wants_json(argc, argv)) {
+      enable_json_errors(true);
+      json_error(error_code::kUsage, e.what());
+    }
     return code == 0 ? 0 : 64;
   }
+  if (common.json) check_options.format = "json";
+  enable_json_errors(check_options.format == "json" || common.json || graph_format == "json");
   if (debug == "stats") metrics::enable();
   struct PrintStats {
     ~PrintStats() {
       if (metrics::enabled()) fmt::print(stderr, "{}", metrics::report());
     }
   } print_stats;
-  if (check->parsed()) return cmd_check(common);
+  if (check->parsed()) return cmd_check(common, check_options);
   if (build->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
   if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);
   if (status->parsed()) return cmd_status(common, select);

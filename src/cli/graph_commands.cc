@@ -10,6 +10,7 @@
 
 #include "base/interrupt.h"
 #include "cli/executor_factory.h"
+#include "cli/json_output.h"
 #include "eval/verify.h"
 
 namespace dbuild {
@@ -138,6 +139,7 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
   auto orphans = ev.find_orphans();
   if (!orphans.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", orphans.status().message());
+    json_error(error_code::kStateError, orphans.status().message());
     return 1;
   }
   if (!as_json)
@@ -197,7 +199,7 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   options.warehouse_for_commands = s.warehouse;
   auto executors = open_executors(s.fe.model, flags.executor, options.jobs, s.fe.model.root + "/.dbuild");
   if (!executors.ok()) {
-    print_error(s, executors.status().message());
+    print_error(s, executors.status().message(), error_code::kExecutorError);
     return 1;
   }
   options.executors = executors->get();

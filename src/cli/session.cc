@@ -11,6 +11,7 @@
 
 #include "base/metrics.h"
 #include "cli/engine_factory.h"
+#include "cli/json_output.h"
 #include "engine/sqlite/sqlite_warehouse.h"
 #include "eval/engine_lister.h"
 
@@ -24,6 +25,7 @@ std::map<std::string, std::string> parse_vars(const std::vector<std::string>& va
     size_t eq = v.find('=');
     if (eq == std::string::npos || eq == 0) {
       fmt::print(stderr, "dbuild: error: --var {}: expected NAME=VALUE\n", v);
+      json_error(error_code::kUsage, fmt::format("--var {}: expected NAME=VALUE", v));
       ok = false;
       continue;
     }
@@ -38,8 +40,10 @@ std::string damaged_warehouse_hint(const Session& s, const std::string& message)
   return engine.ok() ? (*engine)->damage_hint(message) : "";
 }
 
-void print_error(const Session& s, const std::string& message) {
-  fmt::print(stderr, "dbuild: error: {}\n{}", message, damaged_warehouse_hint(s, message));
+void print_error(const Session& s, const std::string& message, const std::string& code) {
+  std::string hint = damaged_warehouse_hint(s, message);
+  fmt::print(stderr, "dbuild: error: {}\n{}", message, hint);
+  json_error(hint.empty() ? code : error_code::kWarehouseError, message);
 }
 
 namespace {
@@ -70,17 +74,19 @@ int open_state(Session& s, Access access, const std::string& command_line) {
   s.state_dir = dot + "/state";
   if (access == Access::kBuild) {
     if (std::string where = unwritable(s, dot); !where.empty()) {
-      fmt::print(stderr,
-                 "dbuild: error: the workspace is not writable: {}; a build writes .dbuild/ and the warehouse "
-                 "(make them writable, or run it as their owner). plan, status, why and verify work without "
-                 "writing\n",
-                 where);
+      std::string message = fmt::format(
+          "the workspace is not writable: {}; a build writes .dbuild/ and the warehouse (make them writable, "
+          "or run it as their owner). plan, status, why and verify work without writing",
+          where);
+      fmt::print(stderr, "dbuild: error: {}\n", message);
+      json_error(error_code::kNotWritable, message);
       return 1;
     }
     bool held = false;
     auto lock = BuildLock::acquire(dot + "/build.lock", command_line, &held);
     if (!lock.ok()) {
       fmt::print(stderr, "dbuild: error: {}\n", lock.status().message());
+      json_error(held ? error_code::kLocked : error_code::kStateError, lock.status().message());
       return held ? 3 : 1;
     }
     s.lock = std::move(*lock);
@@ -93,6 +99,7 @@ int open_state(Session& s, Access access, const std::string& command_line) {
     if (!notice.empty()) fmt::print(stderr, "dbuild: {}\n", notice);
     if (!store.ok()) {
       fmt::print(stderr, "dbuild: error: {}\n", store.status().message());
+      json_error(error_code::kStateError, store.status().message());
       return 1;
     }
     s.store = std::move(*store);
@@ -103,6 +110,7 @@ int open_state(Session& s, Access access, const std::string& command_line) {
   auto opened = StateStore::open(s.state_dir, StateStore::OpenMode::kReadOnly, options);
   if (!opened.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", opened.status().message());
+    json_error(error_code::kStateError, opened.status().message());
     return 1;
   }
   if (opened->condition == StateStore::Condition::kUsable) s.store = std::move(opened->store);
@@ -122,6 +130,7 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   s.fe = load_front_end(common.dir, vars);
   if (!s.fe.ok) {
     if (s.fe.errors) fmt::print(stderr, "{} error{} found\n", s.fe.errors, s.fe.errors == 1 ? "" : "s");
+    json_front_end_error(s.fe);
     return 1;
   }
   const Model& m = s.fe.model;
@@ -129,7 +138,7 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   s.engines = open_engines(m, s.warehouse);
   // A warehouse file SQLite does not take for a database is reported before anything reads it.
   if (Status w = exec::SqliteWarehouse(s.warehouse).probe(); !w.ok()) {
-    print_error(s, w.message());
+    print_error(s, w.message(), error_code::kWarehouseError);
     return 1;
   }
   if (int rc = open_state(s, access, command_line)) return rc;
@@ -137,7 +146,7 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   ScopedMetric graph_metric("action graph");
   auto graph = build_action_graph(m, lister);
   if (!graph.ok()) {
-    print_error(s, graph.status().message());
+    print_error(s, graph.status().message(), error_code::kGraphError);
     return 1;
   }
   s.graph = std::make_unique<ActionGraph>(std::move(*graph));
@@ -145,6 +154,7 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
   auto targets = select_actions(*s.graph, select);
   if (!targets.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", targets.status().message());
+    json_error(error_code::kUsage, targets.status().message());
     return 64;
   }
   s.targets = *targets;

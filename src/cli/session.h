@@ -43,12 +43,13 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
                  const std::string& command_line, Session& s);
 
 /// Prints "dbuild: error: MESSAGE", and what to do when the message is the warehouse engine
-/// saying its storage is damaged (Engine::damage_hint).
-void print_error(const Session& s, const std::string& message);
+/// saying its storage is damaged (Engine::damage_hint); for --json, the error object with
+/// `code` (json_output.h) too. Call it only right before returning the failure.
+void print_error(const Session& s, const std::string& message, const std::string& code = "error");
 /// What to do about a damaged warehouse, if `message` says it is damaged; "" otherwise.
 std::string damaged_warehouse_hint(const Session& s, const std::string& message);
 
-/// Parses NAME=VALUE pairs; prints bad ones.
+/// Parses NAME=VALUE pairs; prints bad ones (and, for --json, a usage error object).
 std::map<std::string, std::string> parse_vars(const std::vector<std::string>& vars, bool& ok);
 
 }  // namespace dbuild

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/json_output.h"
 #include "model/mapping.h"
 
 namespace dbuild {
@@ -92,6 +94,9 @@ int cmd_history(const CommonOptions& common, size_t limit) {
   auto root = find_workspace_root(common.dir);
   if (!root.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", root.status().message());
+    std::error_code ec;
+    json_error(std::filesystem::is_directory(common.dir, ec) ? error_code::kNoWorkspace : error_code::kNoDirectory,
+               root.status().message());
     return 1;
   }
   auto opened = StateStore::open(*root + "/.dbuild/state", StateStore::OpenMode::kReadOnly);
@@ -103,6 +108,7 @@ int cmd_history(const CommonOptions& common, size_t limit) {
   auto runs = txn.ok() ? txn->runs(limit) : Result<std::vector<RunRecord>>(txn.status());
   if (!runs.ok()) {
     fmt::print(stderr, "dbuild: error: {}\n", runs.status().message());
+    json_error(error_code::kStateError, runs.status().message());
     return 1;
   }
   if (common.json) {
@@ -151,7 +157,10 @@ int cmd_graph(const CommonOptions& common, const std::string& format) {
   auto vars = parse_vars(common.vars, ok);
   if (!ok) return 64;
   FrontEnd fe = load_front_end(common.dir, vars);
-  if (!fe.ok) return 1;
+  if (!fe.ok) {
+    json_front_end_error(fe);
+    return 1;
+  }
   const Model& m = fe.model;
   auto keys = [](const Dataset& ds) {
     std::string k;

@@ -156,11 +156,11 @@ class ModelBuilder {
         }
         auto [it, fresh] = names.emplace(decl.name, decl.name_span);
         if (!fresh) {
-          LineCol lc = ws_.files.line_col(it->second.file, it->second.begin);
+          TextPosition first = ws_.files.position(it->second.file, it->second.begin);
           diags_.error(decl.name_span, fmt::format("`{}` is defined twice", decl.name),
                        fmt::format("the first definition is at {}:{}:{}; names of sources, tables, "
                                    "formats, connections and variables share one namespace",
-                                   ws_.files.path(it->second.file), lc.line, lc.col));
+                                   ws_.files.path(it->second.file), first.line, first.column));
           continue;
         }
         DeclRef ref{&decl, &file};

@@ -91,6 +91,37 @@ std::vector<std::string> list_rule_files(const fs::path& root) {
   return out;
 }
 
+/// Whether `path` (absolute, normal) would be listed by list_rule_files(root) if it existed:
+/// a `*.dbuild` below `root`, not under a hidden directory or a nested workspace.
+bool belongs_to_workspace(const fs::path& root, const fs::path& path) {
+  fs::path rel = path.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == ".." || path.extension() != ".dbuild") return false;
+  fs::path dir = root;
+  std::error_code ec;
+  for (auto it = rel.begin(); it != rel.end(); ++it) {
+    if (it->string().starts_with(".")) return false;
+    if (std::next(it) == rel.end()) break;
+    dir /= *it;
+    if (fs::exists(dir / kWorkspaceFile, ec)) return false;
+  }
+  return true;
+}
+
+/// The rule files of the workspace, with the overridden paths that belong to it, sorted.
+std::vector<std::string> rule_files_with_overrides(const fs::path& root, const WorkspaceLoadOptions& options) {
+  std::vector<std::string> files = list_rule_files(root);
+  std::error_code ec;
+  fs::path canonical_root = fs::weakly_canonical(root, ec);
+  // Compared resolved, so a path spelled through a symlink still belongs; a file listed
+  // twice under two spellings is read once (load_workspace skips what it has seen).
+  for (const auto& [path, text] : options.overrides)
+    if (belongs_to_workspace(canonical_root, fs::weakly_canonical(path, ec)) &&
+        std::find(files.begin(), files.end(), path) == files.end())
+      files.push_back(path);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::string resolve_import(const std::string& importer, const std::string& path) {
   if (path.starts_with("std/")) {
     std::string name = path.substr(4);
@@ -104,17 +135,30 @@ std::string resolve_import(const std::string& importer, const std::string& path)
 
 }  // namespace
 
-void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags) {
+void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
+                    const WorkspaceLoadOptions& options) {
   ws.root = root;
   std::set<std::string> seen;
   std::vector<std::pair<std::string, bool>> queue;  // path, imported
-  for (auto& f : list_rule_files(root)) queue.push_back({f, false});
+  for (auto& f : rule_files_with_overrides(root, options)) queue.push_back({f, false});
+  // Overrides by resolved path, so the spelling of the workspace's path does not matter.
+  std::map<std::string, const std::string*> overrides;
+  for (const auto& [path, text] : options.overrides) {
+    std::error_code ec;
+    overrides[fs::weakly_canonical(path, ec).string()] = &text;
+  }
+  auto override_of = [&](const std::string& path) -> const std::string* {
+    std::error_code ec;
+    auto it = overrides.find(fs::weakly_canonical(path, ec).string());
+    return it == overrides.end() ? nullptr : it->second;
+  };
   for (size_t i = 0; i < queue.size(); ++i) {
     auto [path, imported] = queue[i];
     std::error_code ec;
     std::string canonical = fs::weakly_canonical(path, ec).string();
     if (!seen.insert(ec ? path : canonical).second) continue;
-    auto text = read_file(path);
+    const std::string* overridden = override_of(path);
+    auto text = overridden ? Result<std::string>(*overridden) : read_file(path);
     if (!text.ok()) {
       diags.error(Span{}, text.status().message());
       continue;
@@ -125,7 +169,7 @@ void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags) 
     for (const auto& decl : ws.asts.back().declarations) {
       if (decl.kind != ast::Declaration::Kind::Import) continue;
       std::string target = resolve_import(path, decl.import_path.value);
-      if (!fs::exists(target, ec)) {
+      if (!override_of(target) && !fs::exists(target, ec)) {
         std::string hint = decl.import_path.value.starts_with("std/")
                                ? fmt::format("the standard library is in {}", stdlib_dir())
                                : "import paths are relative to the importing file";

@@ -6,6 +6,7 @@
 /// directories (`.dbuild/`, `.git/`...) and under subdirectories that hold their own
 /// `workspace.dbuild` (nested workspaces). `import "std/NAME"` reads NAME.dbuild from the
 /// standard library; any other import path is relative to the importing file.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,20 @@ Result<std::string> find_workspace_root(const std::string& start);
 /// else the source tree's rules/ folder.
 std::string stdlib_dir();
 
+/// How load_workspace() reads files.
+struct WorkspaceLoadOptions {
+  /// Texts that replace what is on disk, by absolute, lexically normal path: an editor's
+  /// unsaved buffer, or standard input for `check --stdin-path`. A `*.dbuild` path inside the
+  /// workspace (not under a hidden directory or a nested workspace) is part of it even when
+  /// no such file exists yet; an import of an overridden path reads the override. Only rule
+  /// files are overridden (not `sql file` texts).
+  std::map<std::string, std::string> overrides;
+};
+
 /// Reads and parses every rule file of the workspace at `root` and everything it imports.
 /// Syntax errors and unreadable imports go to `diags`.
-void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags);
+void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
+                    const WorkspaceLoadOptions& options = {});
 
 /// Reads a whole file. Fails with a message naming the path and the OS error.
 Result<std::string> read_file(const std::string& path);
