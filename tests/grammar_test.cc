@@ -2,6 +2,7 @@
 // test format) must parse to exactly the expected trees, and the editor queries under
 // grammar/queries must compile against the generated parser and capture what they claim.
 #include <doctest/doctest.h>
+#include <re2/re2.h>
 #include <tree_sitter/api.h>
 
 #include <algorithm>
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -329,10 +329,10 @@ bool apply_predicates(const TSQuery* query, const TSQueryMatch& raw, const std::
       args.push_back(argument_text(query, raw, arg, source));
     }
     if (p.name == "eq?" && args.size() == 2 && args[0] != args[1]) return false;
-    if (p.name == "match?" && args.size() == 2 && !std::regex_search(args[0], std::regex(args[1]))) {
+    if (p.name == "match?" && args.size() == 2 && !RE2::PartialMatch(args[0], RE2(args[1]))) {
       return false;
     }
-    if (p.name == "not-match?" && args.size() == 2 && std::regex_search(args[0], std::regex(args[1]))) {
+    if (p.name == "not-match?" && args.size() == 2 && RE2::PartialMatch(args[0], RE2(args[1]))) {
       return false;
     }
     if (p.name == "set!" && args.size() == 2) match.settings[args[0]] = args[1];

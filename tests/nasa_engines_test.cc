@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <regex>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include "engine/clickhouse/clickhouse_engine.h"
 #include "engine/postgres/pg_conn.h"
@@ -28,15 +28,15 @@ const char* kTables[] = {"raw_logs", "http_status", "daily_logs", "daily_urls", 
 /// as is, except that a timestamp loses its UTC offset (SQLite keeps the offset in the text;
 /// PostgreSQL's and ClickHouse's timestamps hold the local time without it).
 std::string canonical(const exec::Value& v) {
-  static const std::regex kTimestamp(R"((\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})([+-]\d{2}:\d{2})?)");
+  static const RE2 kTimestamp(R"((\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[+-]\d{2}:\d{2})?)");
   if (exec::is_null(v)) return "NULL";
   double d;
   if (const auto* i = std::get_if<int64_t>(&v)) return fmt::format("{}", *i);
   if (const auto* x = std::get_if<double>(&v)) d = *x;
   else {
     const std::string& s = std::get<std::string>(v);
-    std::smatch m;
-    if (std::regex_match(s, m, kTimestamp)) return m[1].str();
+    std::string local;
+    if (RE2::FullMatch(s, kTimestamp, &local)) return local;
     if (!exec::parse_double(s, &d)) return "'" + s + "'";
   }
   if (d == std::floor(d) && std::fabs(d) < 1e15) return fmt::format("{}", static_cast<int64_t>(d));
