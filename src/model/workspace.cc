@@ -105,6 +105,11 @@ std::string resolve_import(const std::string& importer, const std::string& path)
 }  // namespace
 
 void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags) {
+  load_workspace(root, ws, diags, LoadOptions{});
+}
+
+void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
+                    const LoadOptions& options) {
   ws.root = root;
   std::set<std::string> seen;
   std::vector<std::pair<std::string, bool>> queue;  // path, imported
@@ -114,13 +119,16 @@ void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags) 
     std::error_code ec;
     std::string canonical = fs::weakly_canonical(path, ec).string();
     if (!seen.insert(ec ? path : canonical).second) continue;
-    auto text = read_file(path);
+    std::string abs = fs::absolute(path, ec).lexically_normal().string();
+    auto over = options.overrides.find(abs);
+    auto text = over != options.overrides.end() ? Result<std::string>(over->second) : read_file(path);
     if (!text.ok()) {
       diags.error(Span{}, text.status().message());
       continue;
     }
     FileId id = ws.files.add(display_path(path), std::move(*text));
-    ws.asts.push_back(parse_rules(ws.files, id, diags));
+    ws.asts.push_back(options.parse ? options.parse(abs, ws.files, id, diags)
+                                    : parse_rules(ws.files, id, diags));
     ws.imported.push_back(imported);
     for (const auto& decl : ws.asts.back().declarations) {
       if (decl.kind != ast::Declaration::Kind::Import) continue;

@@ -6,6 +6,8 @@
 /// directories (`.dbuild/`, `.git/`...) and under subdirectories that hold their own
 /// `workspace.dbuild` (nested workspaces). `import "std/NAME"` reads NAME.dbuild from the
 /// standard library; any other import path is relative to the importing file.
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,21 @@ std::string stdlib_dir();
 /// Reads and parses every rule file of the workspace at `root` and everything it imports.
 /// Syntax errors and unreadable imports go to `diags`.
 void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags);
+
+/// What an editor changes in load_workspace(): buffers not yet saved, and trees it already has.
+struct LoadOptions {
+  /// Absolute, normalized path -> text read instead of the file on disk (an open, unsaved
+  /// buffer). Only files the workspace lists or imports are read; an override names no new file.
+  std::map<std::string, std::string> overrides;
+  /// When set, builds the AST of each rule file instead of parse_rules() (same contract:
+  /// `abs_path` is the file's absolute path, its text is files.text(id)); the language server
+  /// passes ASTs from its incremental trees and from earlier loads.
+  std::function<ast::File(const std::string& abs_path, const SourceFiles& files, FileId id,
+                          Diagnostics& diags)>
+      parse;
+};
+void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
+                    const LoadOptions& options);
 
 /// Reads a whole file. Fails with a message naming the path and the OS error.
 Result<std::string> read_file(const std::string& path);
