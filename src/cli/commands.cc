@@ -14,6 +14,7 @@
 #include "cli/state_commands.h"
 #include "checking/query_check.h"
 #include "checking/test_runner.h"
+#include "lsp/server.h"
 #include "model/model_builder.h"
 
 namespace dbuild {
@@ -196,6 +197,8 @@ int run_cli(int argc, char** argv) {
   add_common(log, common, false);
   log->add_option("target", log_target, "table@PARTITION (or table)")->required();
 
+  CLI::App* lsp = app.add_subcommand("lsp", "Run the language server for editors (LSP over stdin and stdout, see docs/editors.md)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -221,6 +224,7 @@ int run_cli(int argc, char** argv) {
   if (graph->parsed()) return cmd_graph(common, graph_format);
   if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
+  if (lsp->parsed()) return lsp::run_stdio({[](const Model& m) { return open_engines(m, warehouse_path(m)); }});
   return 64;
 }
 
