@@ -322,6 +322,35 @@ TEST_CASE("lsp e2e: definition, references with SQL mentions, and completion aft
   CHECK(labels.count("user"));
 }
 
+TEST_CASE("lsp e2e: a .sql file used by sql file: hover, references, and vars in templates") {
+  LspWorkspace ws;
+  ws.dir.write("workspace.dbuild", "workspace { }\nvar min_amount = 0\n");
+  std::string sql = ws.dir.write("queries/top.sql", "-- 中文\nSELECT user FROM events WHERE amount > {{ min_amount }}\n");
+  std::string top = ws.dir.write("top.dbuild", "table top {\n  sql file \"queries/top.sql\"\n}\n");
+  LspClient lsp(ws.dir.path());
+  lsp.initialize(ws.dir.path());
+  lsp.open(sql, slurp(sql));
+  json hover = lsp.request("textDocument/hover", at(ws.uri(sql), 1, 19))["result"];
+  REQUIRE(hover.is_object());
+  CHECK(hover["contents"]["value"].get<std::string>().find("`events`") != std::string::npos);
+  CHECK(hover["range"]["start"] == position(1, 17));
+  json refs = lsp.request("textDocument/references",
+                          {{"textDocument", {{"uri", ws.uri(ws.sources)}}}, {"position", position(0, 8)},
+                           {"context", {{"includeDeclaration", false}}}})["result"];
+  bool in_sql_file = false;
+  for (const auto& r : refs) in_sql_file = in_sql_file || r["uri"] == ws.uri(sql);
+  CHECK(refs.size() == 3);  // tables.dbuild's input and SQL, and the .sql file
+  CHECK(in_sql_file);
+  // `min_amount` inside {{ }} goes to its var declaration.
+  std::string line = "SELECT user FROM events WHERE amount > {{ min_amount }}";
+  json def = lsp.request("textDocument/definition",
+                         at(ws.uri(sql), 1, static_cast<uint32_t>(line.find("min_amount") + 2)))["result"];
+  REQUIRE(def.is_object());
+  CHECK(def["uri"] == ws.uri(ws.dir / "workspace.dbuild"));
+  CHECK(def["range"]["start"] == position(1, 4));
+  (void)top;
+}
+
 TEST_CASE("lsp e2e: rename of a dataset edits both files, prepareRename refuses a keyword") {
   LspWorkspace ws;
   LspClient lsp(ws.dir.path());
