@@ -299,7 +299,7 @@ struct Server::Impl {
       return parse_cached(abs, files, id, diags);
     };
     if (root) {
-      LoadOptions lo;
+      WorkspaceLoadOptions lo;
       for (const auto& [path, doc] : docs) lo.overrides[path] = doc->text();
       lo.parse = parse;
       load_workspace(*root, *snap->ws, snap->diags, lo);

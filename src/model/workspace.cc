@@ -104,12 +104,8 @@ std::string resolve_import(const std::string& importer, const std::string& path)
 
 }  // namespace
 
-void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags) {
-  load_workspace(root, ws, diags, LoadOptions{});
-}
-
 void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
-                    const LoadOptions& options) {
+                    const WorkspaceLoadOptions& options) {
   ws.root = root;
   std::set<std::string> seen;
   std::vector<std::pair<std::string, bool>> queue;  // path, imported

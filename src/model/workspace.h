@@ -35,12 +35,9 @@ Result<std::string> find_workspace_root(const std::string& start);
 /// else the source tree's rules/ folder.
 std::string stdlib_dir();
 
-/// Reads and parses every rule file of the workspace at `root` and everything it imports.
-/// Syntax errors and unreadable imports go to `diags`.
-void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags);
-
-/// What an editor changes in load_workspace(): buffers not yet saved, and trees it already has.
-struct LoadOptions {
+/// How load_workspace() reads files: what an editor changes (buffers not yet saved, and
+/// trees it already has).
+struct WorkspaceLoadOptions {
   /// Absolute, normalized path -> text read instead of the file on disk (an open, unsaved
   /// buffer). Only files the workspace lists or imports are read; an override names no new file.
   std::map<std::string, std::string> overrides;
@@ -51,8 +48,11 @@ struct LoadOptions {
                           Diagnostics& diags)>
       parse;
 };
+
+/// Reads and parses every rule file of the workspace at `root` and everything it imports.
+/// Syntax errors and unreadable imports go to `diags`.
 void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
-                    const LoadOptions& options);
+                    const WorkspaceLoadOptions& options = {});
 
 /// Reads a whole file. Fails with a message naming the path and the OS error.
 Result<std::string> read_file(const std::string& path);
