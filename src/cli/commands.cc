@@ -16,6 +16,7 @@
 #include "cli/session.h"
 #include "cli/state_commands.h"
 #include "checking/test_runner.h"
+#include "lsp/server.h"
 #include "model/model_builder.h"
 
 namespace dbuild {
@@ -192,6 +193,7 @@ int run_cli(int argc, char** argv) {
   fmt_cmd->add_option("-C,--directory", fmt_options.dir, "Run in this directory (the workspace is found from it)");
   fmt_cmd->add_flag("--check", fmt_options.check, "Write nothing; list the files that are not formatted, exit 1 if any");
   fmt_cmd->add_option("files", fmt_options.files, "Rule files, or - for stdin to stdout; default: every rule file of the workspace");
+  CLI::App* lsp = app.add_subcommand("lsp", "Run the language server for editors (LSP over stdin and stdout, see docs/editors.md)");
 
   try {
     app.parse(argc, argv);
@@ -225,6 +227,7 @@ int run_cli(int argc, char** argv) {
   if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
   if (fmt_cmd->parsed()) return cmd_fmt(fmt_options);
+  if (lsp->parsed()) return lsp::run_stdio({[](const Model& m) { return open_engines(m, warehouse_path(m)); }});
   return 64;
 }
 

@@ -164,7 +164,9 @@ void load_workspace(const std::string& root, Workspace& ws, Diagnostics& diags,
       continue;
     }
     FileId id = ws.files.add(display_path(path), std::move(*text));
-    ws.asts.push_back(parse_rules(ws.files, id, diags));
+    std::string abs = fs::absolute(path, ec).lexically_normal().string();
+    ws.asts.push_back(options.parse ? options.parse(abs, ws.files, id, diags)
+                                    : parse_rules(ws.files, id, diags));
     ws.imported.push_back(imported);
     for (const auto& decl : ws.asts.back().declarations) {
       if (decl.kind != ast::Declaration::Kind::Import) continue;

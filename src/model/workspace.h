@@ -6,6 +6,7 @@
 /// directories (`.dbuild/`, `.git/`...) and under subdirectories that hold their own
 /// `workspace.dbuild` (nested workspaces). `import "std/NAME"` reads NAME.dbuild from the
 /// standard library; any other import path is relative to the importing file.
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,6 +43,12 @@ struct WorkspaceLoadOptions {
   /// no such file exists yet; an import of an overridden path reads the override. Only rule
   /// files are overridden (not `sql file` texts).
   std::map<std::string, std::string> overrides;
+  /// When set, builds the AST of each rule file instead of parse_rules() (same contract:
+  /// `abs_path` is the file's absolute path, its text is files.text(id)); the language server
+  /// passes ASTs from its incremental trees and from earlier loads.
+  std::function<ast::File(const std::string& abs_path, const SourceFiles& files, FileId id,
+                          Diagnostics& diags)>
+      parse;
 };
 
 /// Reads and parses every rule file of the workspace at `root` and everything it imports.

@@ -519,4 +519,20 @@ ast::File parse_rules(const SourceFiles& files, FileId file, Diagnostics& diags)
   return Builder(files, file, diags).build(ts_tree_root_node(tree.get()));
 }
 
+ast::File build_rules_ast(const SourceFiles& files, FileId file, const TSTree* tree, Diagnostics& diags) {
+  std::string_view src = files.text(file);
+  // The same limit as parse_rules(): the AST builder's recursion must stay shallow.
+  if (auto at = first_too_deep(src)) {
+    diags.error(Span{file, *at, *at + 1},
+                fmt::format("brackets nested too deeply (more than {} levels)", kMaxNesting),
+                "rule files need only a few levels of (), [] and {}; the file was not read further");
+    return ast::File{file, {}};
+  }
+  if (!tree) {
+    diags.error(Span{file, 0, 0}, "could not parse the file");
+    return ast::File{file, {}};
+  }
+  return Builder(files, file, diags).build(ts_tree_root_node(tree));
+}
+
 }  // namespace dbuild
