@@ -394,6 +394,35 @@ TEST_CASE("lsp e2e: bad input gets errors, not a crash, and shutdown then exit e
   CHECK(lsp.wait_exit() == 0);
 }
 
+TEST_CASE("lsp e2e: formatting replaces an unsaved buffer with the canonical layout, and refuses broken text") {
+  LspWorkspace ws;
+  LspClient lsp(ws.dir.path());
+  lsp.initialize(ws.dir.path());
+  // The open buffer, not the file on disk, is what gets formatted; a multibyte comment makes
+  // the edit's end a UTF-16 position.
+  std::string messy =
+      "# caf\u00e9 \u4e2d\u6587\ntable daily{partition day:date\n input events[day]   sql \"SELECT 1 AS x\"} # \u00e9\U0001F600";
+  lsp.open(ws.tables, messy);
+  json format = {{"textDocument", {{"uri", ws.uri(ws.tables)}}}, {"options", {{"tabSize", 2}, {"insertSpaces", true}}}};
+  json edits = lsp.request("textDocument/formatting", format)["result"];
+  REQUIRE(edits.size() == 1);
+  CHECK(edits[0]["range"]["start"] == position(0, 0));
+  CHECK(edits[0]["range"]["end"] == position(2, 47));  // UTF-16 units: 50 bytes, 46 code points
+  CHECK(edits[0]["newText"] == "# caf\u00e9 \u4e2d\u6587\ntable daily {\n  partition day: date\n  input events[day]\n"
+                               "  sql \"SELECT 1 AS x\"\n} # \u00e9\U0001F600\n");
+  // Formatted already: no edit.
+  lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", ws.uri(ws.tables)}, {"version", 2}}},
+                                        {"contentChanges", {{{"text", edits[0]["newText"]}}}}});
+  CHECK(lsp.request("textDocument/formatting", format)["result"] == json::array());
+  // A syntax error: refused with where it is, and no edit.
+  lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", ws.uri(ws.tables)}, {"version", 3}}},
+                                        {"contentChanges", {{{"text", "table daily { sql \"x\" ] }\n"}}}}});
+  json refused = lsp.request("textDocument/formatting", format);
+  REQUIRE(refused.contains("error"));
+  CHECK(refused["error"]["message"].get<std::string>().find("tables.dbuild:1:") != std::string::npos);
+  CHECK(refused["error"]["message"].get<std::string>().find("never rewrites a file it cannot parse") != std::string::npos);
+}
+
 TEST_CASE("lsp e2e: exit without shutdown ends with 1") {
   TempDir dir;
   LspClient lsp(dir.path());

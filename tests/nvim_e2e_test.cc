@@ -264,3 +264,106 @@ TEST_CASE("nvim: harness reports script errors and what nvim printed, and stops 
 
 }  // namespace
 }  // namespace dbuild
+
+namespace dbuild {
+namespace {
+
+/// Two rule files: a source, and tables reading it (one input is misspelled, so the file
+/// has an error), with a multibyte comment before the error.
+const std::string kLspSources = "source events {\n  path = \"data/{day}.csv\"\n  format = csv\n"
+                                "  partition day: date\n  columns { user: string  amount: int }\n}\n";
+const std::string kLspTables =
+    "# r\xc3\xa9sum\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87\n"
+    "table daily {\n  partition day: date\n  input events[day]\n"
+    "  sql \"\"\"SELECT user, sum(amount) AS total FROM events GROUP BY user\"\"\"\n}\n"
+    "table broken {\n  partition day: date\n  input evnts[day]\n  sql \"SELECT 1 AS x\"\n}\n";
+
+TEST_CASE("nvim: dbuild lsp through Neovim's own client: diagnostic, hover, definition, completion, formatting") {
+  const NvimRuntime& rt = runtime();
+  REQUIRE_MESSAGE(testing::nvim_available(), "nvim is not on PATH: scripts/dev test installs Debian's neovim");
+  REQUIRE_MESSAGE(rt.error.empty(), rt.error);
+  TempDir dir;
+  dir.write("workspace.dbuild", "workspace { }\n");
+  dir.write("sources.dbuild", kLspSources);
+  dir.write("tables.dbuild", kLspTables);
+  dir.write("data/2024-01-01.csv", "user,amount\nada,1\n");
+  // Everything goes through the documented client set-up; requests are synchronous so the
+  // script reads like a user's session. Positions: rows 1-based, columns 0-based bytes.
+  const std::string script = R"lua(
+  local function wait(what, pred)
+    if not vim.wait(10000, pred, 20) then error("timed out waiting for " .. what) end
+  end
+  local function request(method, params)
+    local responses = vim.lsp.buf_request_sync(0, method, params, 10000)
+    if not responses then error(method .. ": no response") end
+    for _, r in pairs(responses) do
+      if r.err then error(method .. ": " .. vim.inspect(r.err)) end
+      return r.result
+    end
+    error(method .. ": no client answered")
+  end
+  local function at(row, col)
+    vim.api.nvim_win_set_cursor(0, { row, col })
+    return vim.lsp.util.make_position_params()
+  end
+  wait("the client", function() return #vim.lsp.buf_get_clients(0) > 0 end)
+  wait("a diagnostic", function() return #vim.diagnostic.get(0) > 0 end)
+  for _, d in ipairs(vim.diagnostic.get(0)) do
+    emit("diagnostic", d.lnum, d.col, d.severity, (d.message:gsub("\n", " ")))
+  end
+  -- Hover on `events` in `input events[day]` (row 4).
+  local hover = request("textDocument/hover", at(4, 9))
+  local contents = hover.contents.value or hover.contents
+  emit("hover", (tostring(contents):gsub("\n", " ")))
+  -- Definition of the same name: the source in the other file.
+  local def = request("textDocument/definition", at(4, 9))
+  if def.uri == nil then def = def[1] end
+  emit("definition", vim.fn.fnamemodify(vim.uri_to_fname(def.uri or def.targetUri), ":t"),
+       (def.range or def.targetSelectionRange).start.line)
+  -- Completion after `input ` on a new line in `broken`.
+  vim.api.nvim_buf_set_lines(0, 9, 9, false, { "  input " })
+  vim.wait(400)  -- the client sends changes after a short debounce (150 ms on 0.7)
+  -- (Explicit position: in normal mode the cursor cannot sit after the line's last character.)
+  local items = request("textDocument/completion",
+    { textDocument = { uri = vim.uri_from_bufnr(0) }, position = { line = 9, character = 8 } })
+  items = items.items or items
+  local labels = {}
+  for _, item in ipairs(items) do labels[#labels + 1] = item.label end
+  table.sort(labels)
+  emit("completion", table.concat(labels, " "))
+  -- Formatting a messy but valid buffer replaces it with the canonical layout.
+  vim.api.nvim_buf_set_lines(0, 0, -1, false,
+    { "# r\195\169sum\195\169 \228\184\173\230\150\135", "table daily{partition day:date", " input events[day]   sql \"SELECT 1 AS x\"}" })
+  vim.wait(400)
+  local edits = request("textDocument/formatting", vim.lsp.util.make_formatting_params())
+  vim.lsp.util.apply_text_edits(edits, 0, "utf-16")
+  emit("formatted", table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "|"))
+  for _, client in pairs(vim.lsp.get_active_clients()) do client.stop() end
+  wait("the server to stop", function() return #vim.lsp.get_active_clients() == 0 end)
+)lua";
+  const RunResult r = testing::run_nvim(dir, rt.init_lua() + testing::nvim_lsp_client_lua(testing::dbuild_binary()),
+                                        script, "tables.dbuild", 40);
+  INFO("report:\n" << r.output);
+  REQUIRE(r.exit_code == 0);
+  // The misspelled input: line 9 (0-based 8), the column of `evnts`, an error (severity 1)
+  // naming it, with the hint.
+  auto diagnostics = lines_with(r.output, "diagnostic");
+  CHECK(std::find(diagnostics.begin(), diagnostics.end(),
+                  "8 8 1 unknown dataset `evnts` hint: did you mean `events`?") != diagnostics.end());
+  auto hover = lines_with(r.output, "hover");
+  REQUIRE(hover.size() == 1);
+  CHECK(hover[0].find("events") != std::string::npos);
+  CHECK(hover[0].find("day") != std::string::npos);
+  CHECK(lines_with(r.output, "definition") == std::vector<std::string>{"sources.dbuild 0"});
+  auto completion = lines_with(r.output, "completion");
+  REQUIRE(completion.size() == 1);
+  CHECK(completion[0].find("events") != std::string::npos);
+  CHECK(completion[0].find("daily") != std::string::npos);
+  CHECK(completion[0].find("partition") == std::string::npos);  // datasets, not keywords
+  CHECK(lines_with(r.output, "formatted") ==
+        std::vector<std::string>{"# r\xc3\xa9sum\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87|table daily {|  partition day: date|"
+                                 "  input events[day]|  sql \"SELECT 1 AS x\"|}"});
+}
+
+}  // namespace
+}  // namespace dbuild

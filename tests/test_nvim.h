@@ -55,7 +55,6 @@ std::string nvim_dbuild_init_lua(const std::string& parser_so, const std::string
 /// nearest directory above the file holding workspace.dbuild (buffers outside a workspace
 /// get no client). Uses `vim.lsp.start_client` + `buf_attach_client` on 0.7 and
 /// `vim.lsp.start` from 0.8 on. Needs the dbuild filetype (nvim_dbuild_init_lua).
-/// Not yet exercised by any test: written for the language server's end-to-end test.
 std::string nvim_lsp_client_lua(const std::string& dbuild_binary);
 
 }  // namespace dbuild::testing

@@ -16,6 +16,7 @@
 
 #include "checking/query_check.h"
 #include "eval/engine_lister.h"
+#include "format/formatter.h"
 #include "graph/action_graph.h"
 #include "lsp/analysis.h"
 #include "lsp/document.h"
@@ -177,6 +178,7 @@ struct Server::Impl {
     }
     if (method == "textDocument/completion") return complete(params);
     if (method == "textDocument/documentSymbol") return symbols(params);
+    if (method == "textDocument/formatting") return format_document(params);
     if (method == "textDocument/prepareRename")
       return at_position(params, [&](auto& s, auto& loc, FileId f, uint32_t off) -> json {
         auto r = prepare_rename(s, loc, f, off);
@@ -227,6 +229,7 @@ struct Server::Impl {
               {"referencesProvider", true},
               {"completionProvider", {{"triggerCharacters", {".", " ", "{", "["}}}},
               {"documentSymbolProvider", true},
+              {"documentFormattingProvider", true},
               {"renameProvider", {{"prepareProvider", true}}}}},
             {"serverInfo", {{"name", "dbuild"}, {"version", "0.1.0"}}}};
   }
@@ -465,6 +468,31 @@ struct Server::Impl {
     if (!file) return json::array();
     Locator loc(*snap);
     return document_symbols(*snap, loc, *file);
+  }
+
+  /// The whole document in the canonical layout (`dbuild fmt`): one edit replacing it, none
+  /// when it is formatted already. A document that does not parse is refused with the first
+  /// syntax error; its text is never touched.
+  json format_document(const json& params) {
+    auto path = uri_to_path(params.at("textDocument").at("uri").get<std::string>());
+    if (!path) throw RequestError{kInvalidParams, "formatting needs a file: URI"};
+    std::string text;
+    if (auto doc = docs.find(*path); doc != docs.end()) {
+      text = doc->second->text();
+    } else {
+      auto read = read_file(*path);
+      if (!read.ok()) throw RequestError{kRequestFailed, read.status().message()};
+      text = std::move(*read);
+    }
+    std::string shown = root ? fs::relative(*path, *root).string() : *path;
+    auto formatted = format_rules(text, shown);
+    if (!formatted.ok()) throw RequestError{kRequestFailed, formatted.status().message()};
+    if (*formatted == text) return json::array();
+    TextIndex index(text);
+    Position end = index.position_of(static_cast<uint32_t>(text.size()));
+    return json::array({{{"range", {{"start", {{"line", 0}, {"character", 0}}},
+                                    {"end", {{"line", end.line}, {"character", end.character}}}}},
+                         {"newText", *formatted}}});
   }
 
   /// "12 partitions: 10 built, 1 failed, 1 never built", from the state store (opened
