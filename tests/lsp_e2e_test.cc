@@ -221,6 +221,11 @@ TEST_CASE("lsp e2e: an error gets a diagnostic with its UTF-16 range, an increme
   CHECK(diags[0]["severity"] == 1);
   CHECK(diags[0]["range"]["start"] == position(4, start));
   CHECK(diags[0]["range"]["end"] == position(4, start + 5));
+  // The hint is related information at the same place too.
+  REQUIRE(diags[0]["relatedInformation"].size() == 1);
+  CHECK(diags[0]["relatedInformation"][0]["message"] == "hint: did you mean `events`?");
+  CHECK(diags[0]["relatedInformation"][0]["location"]["uri"] == ws.uri(ws.tables));
+  CHECK(diags[0]["relatedInformation"][0]["location"]["range"] == diags[0]["range"]);
   // Insert the missing `e` with a ranged change: the diagnostics of the file become empty.
   lsp.notify("textDocument/didChange",
              {{"textDocument", {{"uri", ws.uri(ws.tables)}, {"version", 2}}},

@@ -347,13 +347,19 @@ struct Server::Impl {
     }
   }
 
+  /// The hint is in the message (every client shows that) and also related information at
+  /// the same place (clients that list related information show it as its own line).
   json diagnostic_json(Locator& loc, const Diagnostic& d) {
     std::string message = d.message;
-    if (!d.hint.empty()) message += "\nhint: " + d.hint;
-    return {{"range", loc.range(d.span.file, d.span.begin, d.span.end)},
-            {"severity", d.severity == Severity::Error ? 1 : 2},
-            {"source", "dbuild"},
-            {"message", message}};
+    json range = loc.range(d.span.file, d.span.begin, d.span.end);
+    json out = {{"range", range}, {"severity", d.severity == Severity::Error ? 1 : 2}, {"source", "dbuild"}};
+    if (!d.hint.empty()) {
+      message += "\nhint: " + d.hint;
+      out["relatedInformation"] = json::array(
+          {{{"location", {{"uri", loc.uri(d.span.file)}, {"range", range}}}, {"message", "hint: " + d.hint}}});
+    }
+    out["message"] = message;
+    return out;
   }
 
   /// Publishes every file's diagnostics, and empty lists for files that had some before.
