@@ -132,6 +132,17 @@ std::string running_job(const std::string& env, const std::string& dir, const st
   return id;
 }
 
+/// Writes the pipeline with sim@2 waiting forever, starts `build -k` on SLURM, and waits until
+/// sim@2's job runs: the build's pid and that job's id.
+std::pair<pid_t, std::string> start_build_waiting_on_sim2(const TempDir& dir, const std::string& env) {
+  write_pipeline(dir, "slurm");
+  dir.write("slow", "");
+  pid_t pid = start_build(dir.path(), env, "-k");
+  std::string id = running_job(env, dir.path(), "sim@2");
+  REQUIRE(!id.empty());
+  return {pid, id};
+}
+
 int wait_exit(pid_t pid) {
   // Not our child (the shell started it): wait until it is gone.
   wait_for([&] { return ::kill(pid, 0) != 0; }, 60);
@@ -202,11 +213,7 @@ TEST_CASE("slurm: a failing job's exit status and log come back from the node, a
 TEST_CASE("slurm: a job cancelled behind dbuild's back is a failure that says so, and runs again next time") {
   std::string env = testing::slurm_env(slurm_conf_or_fail());
   TempDir dir;
-  write_pipeline(dir, "slurm");
-  dir.write("slow", "");
-  pid_t pid = start_build(dir.path(), env, "-k");
-  std::string id = running_job(env, dir.path(), "sim@2");
-  REQUIRE(!id.empty());
+  auto [pid, id] = start_build_waiting_on_sim2(dir, env);
   run_command(env + " scancel " + id);
   wait_exit(pid);
   std::string err = slurp(dir.path() + ".err");
@@ -259,11 +266,7 @@ TEST_CASE("slurm: a coordinator killed mid-build leaves jobs that the next build
 TEST_CASE("slurm: Ctrl-C cancels the running jobs and records nothing of them") {
   std::string env = testing::slurm_env(slurm_conf_or_fail());
   TempDir dir;
-  write_pipeline(dir, "slurm");
-  dir.write("slow", "");
-  pid_t pid = start_build(dir.path(), env, "-k");
-  std::string id = running_job(env, dir.path(), "sim@2");
-  REQUIRE(!id.empty());
+  auto [pid, id] = start_build_waiting_on_sim2(dir, env);
   ::kill(pid, SIGINT);
   wait_exit(pid);
   std::string err = slurp(dir.path() + ".err");

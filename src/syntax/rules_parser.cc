@@ -499,35 +499,29 @@ const char* ast::kind_name(Declaration::Kind kind) {
   return "?";
 }
 
+/// Reports brackets nested deeper than kMaxNesting in `src`; true when it did.
+static bool refuse_deep_nesting(std::string_view src, FileId file, Diagnostics& diags) {
+  auto at = first_too_deep(src);
+  if (!at) return false;
+  diags.error(Span{file, *at, *at + 1}, fmt::format("brackets nested too deeply (more than {} levels)", kMaxNesting),
+              "rule files need only a few levels of (), [] and {}; the file was not read further");
+  return true;
+}
+
 ast::File parse_rules(const SourceFiles& files, FileId file, Diagnostics& diags) {
   std::unique_ptr<TSParser, ParserDeleter> parser(ts_parser_new());
   ts_parser_set_language(parser.get(), tree_sitter_dbuild());
   std::string_view src = files.text(file);
   // Brackets nested beyond any real rule file are refused before tree-sitter sees them.
-  if (auto at = first_too_deep(src)) {
-    diags.error(Span{file, *at, *at + 1},
-                fmt::format("brackets nested too deeply (more than {} levels)", kMaxNesting),
-                "rule files need only a few levels of (), [] and {}; the file was not read further");
-    return ast::File{file, {}};
-  }
+  if (refuse_deep_nesting(src, file, diags)) return ast::File{file, {}};
   std::unique_ptr<TSTree, TreeDeleter> tree(
       ts_parser_parse_string(parser.get(), nullptr, src.data(), static_cast<uint32_t>(src.size())));
-  if (!tree) {
-    diags.error(Span{file, 0, 0}, "could not parse the file");
-    return ast::File{file, {}};
-  }
-  return Builder(files, file, diags).build(ts_tree_root_node(tree.get()));
+  return build_rules_ast(files, file, tree.get(), diags);
 }
 
 ast::File build_rules_ast(const SourceFiles& files, FileId file, const TSTree* tree, Diagnostics& diags) {
-  std::string_view src = files.text(file);
   // The same limit as parse_rules(): the AST builder's recursion must stay shallow.
-  if (auto at = first_too_deep(src)) {
-    diags.error(Span{file, *at, *at + 1},
-                fmt::format("brackets nested too deeply (more than {} levels)", kMaxNesting),
-                "rule files need only a few levels of (), [] and {}; the file was not read further");
-    return ast::File{file, {}};
-  }
+  if (refuse_deep_nesting(files.text(file), file, diags)) return ast::File{file, {}};
   if (!tree) {
     diags.error(Span{file, 0, 0}, "could not parse the file");
     return ast::File{file, {}};
