@@ -13,6 +13,7 @@
 #include "cli/front_end.h"
 #include "cli/graph_commands.h"
 #include "cli/json_output.h"
+#include "cli/report_command.h"
 #include "cli/session.h"
 #include "cli/state_commands.h"
 #include "checking/test_runner.h"
@@ -193,6 +194,15 @@ int run_cli(int argc, char** argv) {
   fmt_cmd->add_option("-C,--directory", fmt_options.dir, "Run in this directory (the workspace is found from it)");
   fmt_cmd->add_flag("--check", fmt_options.check, "Write nothing; list the files that are not formatted, exit 1 if any");
   fmt_cmd->add_option("files", fmt_options.files, "Rule files, or - for stdin to stdout; default: every rule file of the workspace");
+  std::string report_output = "report.html";
+  CLI::App* report = app.add_subcommand("report", "Write the state of every partition, the last runs and the failures as one HTML page");
+  add_common(report, common, false);
+  report->add_option("-o,--output", report_output, "The page to write (default report.html)");
+  ServeOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the report page on localhost; it reloads after each build");
+  add_common(serve, common, false);
+  serve->add_option("--port", serve_options.port, "TCP port (default 8080; 0 picks a free one and prints it)");
+  serve->add_option("--host", serve_options.host, "Address to listen on (default 127.0.0.1)");
   CLI::App* lsp = app.add_subcommand("lsp", "Run the language server for editors (LSP over stdin and stdout, see docs/editors.md)");
 
   try {
@@ -227,6 +237,8 @@ int run_cli(int argc, char** argv) {
   if (mark_done->parsed()) return cmd_mark_done(common, select, command_line(argc, argv));
   if (log->parsed()) return cmd_log(common, log_target);
   if (fmt_cmd->parsed()) return cmd_fmt(fmt_options);
+  if (report->parsed()) return cmd_report(common, report_output);
+  if (serve->parsed()) return cmd_serve(common, serve_options);
   if (lsp->parsed()) return lsp::run_stdio({[](const Model& m) { return open_engines(m, warehouse_path(m)); }});
   return 64;
 }

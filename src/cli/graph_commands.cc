@@ -83,16 +83,6 @@ bool plan_session(exec::Evaluator& ev, const Session& s, bool force) {
   return st.ok();
 }
 
-/// The reasons in words; a file source's changed input is its file.
-std::string reasons_in_words(const Session& s, ActionId a, uint32_t reasons) {
-  std::string words = exec::reason_words(reasons);
-  DatasetId d = s.graph->dataset_of(a);
-  if (s.fe.model.datasets[d].kind != Dataset::Kind::FileSource) return words;
-  std::string file = fmt::format("file {} changed", s.graph->files[d][s.graph->partition_of(a)]);
-  size_t at = words.find("input changed");
-  if (at != std::string::npos) words.replace(at, 13, file);
-  return words;
-}
 
 json action_json(const Session& s, ActionId a) {
   const Dataset& ds = s.fe.model.datasets[s.graph->dataset_of(a)];
@@ -172,6 +162,16 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
 }
 
 }  // namespace
+
+std::string reasons_in_words(const Session& s, ActionId a, uint32_t reasons) {
+  std::string words = exec::reason_words(reasons);
+  DatasetId d = s.graph->dataset_of(a);
+  if (s.fe.model.datasets[d].kind != Dataset::Kind::FileSource) return words;
+  std::string file = fmt::format("file {} changed", s.graph->files[d][s.graph->partition_of(a)]);
+  size_t at = words.find("input changed");
+  if (at != std::string::npos) words.replace(at, 13, file);
+  return words;
+}
 
 int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool force, bool exit_code) {
   Session& s = leak(new Session);

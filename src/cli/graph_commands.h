@@ -23,4 +23,8 @@ int cmd_mark_done(const CommonOptions& common, const SelectOptions& select, cons
 int cmd_verify(const CommonOptions& common, const SelectOptions& select);
 int cmd_log(const CommonOptions& common, const std::string& target);
 
+/// Why a partition is stale, in the words `dbuild why` prints ("input changed, definition
+/// changed"); a file source's changed input is named by its file.
+std::string reasons_in_words(const Session& s, ActionId a, uint32_t reasons);
+
 }  // namespace dbuild

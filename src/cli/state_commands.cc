@@ -15,16 +15,6 @@
 namespace dbuild {
 namespace {
 
-std::string local_time(int64_t unix_ms) {
-  if (unix_ms <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 /// Parses 30d, 12h, 45m, 90s into milliseconds; nothing for other text or an age that
 /// does not fit in 64 bits.
 std::optional<int64_t> parse_age(const std::string& text) {
@@ -51,8 +41,18 @@ int64_t now_ms() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-/// How a run ended, in a word or two: ok, failed, interrupted (SIGTERM), or unfinished (killed,
-/// or still running).
+}  // namespace
+
+std::string local_time(int64_t unix_ms) {
+  if (unix_ms <= 0) return "-";
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
 std::string run_outcome(const RunRecord& r) {
   if (r.finished_unix_ms == 0 || r.exit_status < 0) return "unfinished";
   if (r.exit_status == 0) return "ok";
@@ -61,8 +61,6 @@ std::string run_outcome(const RunRecord& r) {
   if (r.exit_status > 128) return fmt::format("interrupted ({})", r.exit_status - 128);
   return "failed";
 }
-
-}  // namespace
 
 int cmd_clear(const CommonOptions& common, const SelectOptions& select, bool downstream,
               const std::string& command_line) {

@@ -17,4 +17,10 @@ int cmd_prune(const CommonOptions& common, const std::string& older_than, const 
 /// The dataset graph as dot, mermaid or json.
 int cmd_graph(const CommonOptions& common, const std::string& format);
 
+/// A time as `dbuild history` prints it: local, 2024-03-05 13:04:05; "-" for 0.
+std::string local_time(int64_t unix_ms);
+/// How a run ended, in a word or two: ok, failed, interrupted (SIGTERM), or unfinished (killed,
+/// or still running).
+std::string run_outcome(const RunRecord& r);
+
 }  // namespace dbuild
