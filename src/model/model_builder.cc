@@ -693,10 +693,10 @@ class ModelBuilder {
     }
     if (!count && !size) diags_.error(g.name_span, "a group needs max_count or max_size");
     a.report_unknown("a group block", {"max_count", "max_size", "complete_at", "max_wait"});
+    if (!ds.grouped()) return;  // the settings' errors are reported: one message per mistake
     if (!d.body.partition.empty())
       diags_.error(d.body.partition[0].name_span, "a grouped table is partitioned by its groups: it takes no partition clause",
                    "remove the partition clause; each group is one partition, with the string key `group`");
-    if (!ds.grouped()) return;
     ds.keys.clear();
     ds.keys.push_back({"group", KeyType::String, g.name_span});
   }

@@ -506,7 +506,7 @@ TEST_CASE("state_store: a version mismatch is reported, and reset starts afresh"
   REQUIRE(opened.ok());
   CHECK(opened->condition == Condition::kVersionMismatch);
   CHECK(opened->store == nullptr);
-  CHECK(opened->reason == "it has format version 99, this dbuild uses 2");
+  CHECK(opened->reason == fmt::format("it has format version 99, this dbuild uses {}", state_codec::kFormatVersion));
 
   std::string notice;
   Result<std::unique_ptr<StateStore>> fresh = StateStore::open_or_reset(dir, &notice);
