@@ -111,7 +111,7 @@ TEST_CASE("group: flush builds the waiting group, and late inputs never rewrite 
   CHECK(w.dbuild.err.find("flushed batched@g000003 with 1 input") != std::string::npos);
   CHECK(w.groups() == "g000001|2|3\ng000002|2|7\ng000003|1|5\n");
   // A late file that sorts first, and one after: neither joins a closed group.
-  w.add_day(0 + 9, 100);
+  w.add_day(9, 100);
   w.dir.write("data/2024-02-01.csv", "n\n1000\n");
   json b = w.build();
   CHECK(ran_of(b, "batched") == std::set<std::string>{"batched@g000004"});
@@ -205,8 +205,9 @@ table c {
   CHECK(d.err.find("not implemented") == std::string::npos);
 }
 
-/// Starts `dbuild build` in `dir` and kills it with SIGKILL after `delay`.
-void build_and_kill(const std::string& dir, std::chrono::milliseconds delay) {
+/// Starts `dbuild build` in `dir` and kills it with SIGKILL after `delay`; true when it was
+/// still running then.
+bool build_and_kill(const std::string& dir, std::chrono::milliseconds delay) {
   std::fflush(stdout);
   std::fflush(stderr);
   pid_t pid = fork();
@@ -222,6 +223,7 @@ void build_and_kill(const std::string& dir, std::chrono::milliseconds delay) {
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 TEST_CASE("group: a build killed while building groups converges to the same groups") {
@@ -236,11 +238,14 @@ TEST_CASE("group: a build killed while building groups converges to the same gro
   std::string expected = clean.groups();
   REQUIRE(expected.find("g000009|3|") != std::string::npos);
   // Kills at growing fractions of a clean build, each followed by a check of the records.
+  int midway = 0;
   for (int i = 1; i <= 6; ++i) {
-    build_and_kill(victim.dir.path(), std::chrono::milliseconds(std::max<long>(5, clean_ms.count() * i / 8)));
+    midway += build_and_kill(victim.dir.path(), std::chrono::milliseconds(std::max<long>(5, clean_ms.count() * i / 8)));
     victim.dbuild.run("verify");
     CHECK_MESSAGE(victim.dbuild.code == 0, "after kill ", i, ": ", victim.dbuild.err);
   }
+  MESSAGE(midway, " of 6 kills landed mid-build; a clean build took ", clean_ms.count(), " ms");
+  CHECK(midway >= 1);
   victim.build();
   CHECK(victim.groups() == expected);
   CHECK(with_result(victim.build(), "ran").empty());
