@@ -85,6 +85,8 @@ TEST_CASE("group: max_count closes groups of that many inputs in input order, an
   json b = w.build();
   CHECK(ran_of(b, "batched") == std::set<std::string>{"batched@g000001", "batched@g000002"});
   CHECK(w.groups() == "g000001|2|3\ng000002|2|7\n");  // days 1+2, days 3+4; day 5 waits
+  CHECK_MESSAGE(w.dbuild.err.find("dbuild: batched@g000003: waiting: 1 of 2 files, for 0s\n") != std::string::npos,
+                w.dbuild.err);
   CHECK(ran_of(w.build(), "batched").empty());
   // The fifth day's group fills with the sixth and is built.
   w.add_day(6, 6);

@@ -280,6 +280,8 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
     if (hint.empty()) hint = damaged_warehouse_hint(s, ev.error(a));
   }
   std::fputs(hint.c_str(), stderr);
+  // Open groups are not actions: say why they were not built.
+  for (const auto& w : waiting_groups(s, select)) fmt::print(stderr, "dbuild: {}\n", waiting_text(s, w));
   if (common.json) {
     json actions = json::array();
     for (ActionId a = 0; a < s.graph->size(); ++a) {
