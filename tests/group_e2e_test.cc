@@ -122,6 +122,12 @@ TEST_CASE("group: flush builds the waiting group, and late inputs never rewrite 
   json again = w.build("flush batched");
   CHECK(ran_of(again, "batched").empty());
   CHECK(w.dbuild.err.find("nothing to flush") != std::string::npos);
+  w.dbuild.run("flush batched --group g000001");
+  CHECK(w.dbuild.code == 0);
+  CHECK(w.dbuild.err.find("`batched` has no waiting group g000001; nothing to flush") != std::string::npos);
+  w.dbuild.run("flush batched --group g000099");
+  CHECK(w.dbuild.code == 64);
+  CHECK(w.dbuild.err.find("`batched` has no group `g000099`") != std::string::npos);
   w.dbuild.run("flush events");
   CHECK(w.dbuild.code == 64);
   CHECK(w.dbuild.err.find("`events` is not grouped") != std::string::npos);
