@@ -137,6 +137,11 @@ int run_cli(int argc, char** argv) {
                     "Run every command table on this executor (local or slurm), whatever its rule says")
       ->check(CLI::IsMember({"local", "slurm"}));
 
+  CLI::App* flush = app.add_subcommand("flush", "Build a grouped table's waiting group with what it holds, and close it");
+  add_common(flush, common, true);
+  flush->add_option("table", build_flags.flush_table, "The grouped table")->required();
+  flush->add_option("--group", build_flags.flush_group, "Only if its waiting group is this one (g000003)");
+
   CLI::App* plan = app.add_subcommand("plan", "List the stale partitions and why");
   add_common(plan, common, true);
   add_select(plan, select);
@@ -225,6 +230,8 @@ int run_cli(int argc, char** argv) {
   } print_stats;
   if (check->parsed()) return cmd_check(common, check_options);
   if (build->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
+  if (flush->parsed()) select.selectors = {build_flags.flush_table};
+  if (flush->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
   if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);
   if (status->parsed()) return cmd_status(common, select);
   if (why->parsed()) return cmd_why(common, why_target);

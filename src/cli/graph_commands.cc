@@ -1,5 +1,6 @@
 #include "cli/graph_commands.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -124,7 +125,19 @@ void print_removed(const Session& s, const std::vector<exec::Orphan>& orphans) {
   }
 }
 
-int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool exit_code) {
+/// Waiting groups as JSON objects (docs/json.md).
+json waiting_json(const Session& s, const std::vector<WaitingGroup>& waiting) {
+  json out = json::array();
+  for (const auto& w : waiting) {
+    const Dataset& ds = s.fe.model.datasets[w.dataset];
+    out.push_back(json{{"dataset", ds.name}, {"group", w.group->id}, {"inputs", w.group->members.size()},
+                       {"bytes", w.group->bytes}, {"waiting_ms", w.waited_ms}, {"overdue", w.overdue}});
+  }
+  return out;
+}
+
+int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool exit_code,
+               const std::vector<WaitingGroup>& waiting) {
   warn_damaged(ev);
   auto orphans = ev.find_orphans();
   if (!orphans.ok()) {
@@ -152,13 +165,19 @@ int print_plan(const Session& s, const exec::Evaluator& ev, bool as_json, bool e
       fmt::print("{}: {}\n", s.graph->label(a), reasons_in_words(s, a, info.reasons));
     }
   }
-  if (as_json)
-    fmt::print("{}\n", json{{"actions", actions}, {"up_to_date", up_to_date}, {"removed", removed_json(s, *orphans)}}
-                           .dump(-1, ' ', false, json::error_handler_t::replace));  // old records: any bytes
-  else
-    fmt::print("{} stale, {} up to date{}\n", stale, up_to_date,
-               orphans->empty() ? "" : fmt::format(", {} to remove", orphans->size()));
-  return exit_code && (stale || !orphans->empty()) ? 2 : 0;
+  bool overdue = std::any_of(waiting.begin(), waiting.end(), [](const WaitingGroup& w) { return w.overdue; });
+  if (as_json) {
+    json out{{"actions", actions}, {"up_to_date", up_to_date}, {"removed", removed_json(s, *orphans)}};
+    if (!waiting.empty()) out["waiting"] = waiting_json(s, waiting);
+    fmt::print("{}\n", out.dump(-1, ' ', false, json::error_handler_t::replace));  // old records: any bytes
+  } else {
+    for (const auto& w : waiting) fmt::print("{}\n", waiting_text(s, w));
+    fmt::print("{} stale, {} up to date{}{}\n", stale, up_to_date,
+               orphans->empty() ? "" : fmt::format(", {} to remove", orphans->size()),
+               waiting.empty() ? "" : fmt::format(", {} group{} waiting", waiting.size(), waiting.size() == 1 ? "" : "s"));
+  }
+  // A group waiting past its max_wait needs someone to flush it, like stale work to build.
+  return exit_code && (stale || !orphans->empty() || overdue) ? 2 : 0;
 }
 
 }  // namespace
@@ -178,7 +197,37 @@ int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool forc
   if (int rc = open_session(common, select, Access::kReadOnly, "", s)) return rc;
   exec::Evaluator& ev = leak(new exec::Evaluator(*s.graph, s.store.get(), *s.engines));
   if (!plan_session(ev, s, force)) return 1;
-  return print_plan(s, ev, common.json, exit_code);
+  return print_plan(s, ev, common.json, exit_code, waiting_groups(s, select));
+}
+
+/// What `dbuild flush` closed (open_session closed it), or why it closed nothing.
+static int report_flush(const Session& s, const BuildFlags& flags) {
+  const Dataset* ds = s.fe.model.find(flags.flush_table);
+  std::string problem;
+  if (!ds) problem = fmt::format("no table `{}`", flags.flush_table);
+  else if (!ds->grouped()) problem = fmt::format("`{}` is not grouped: it has no group block", ds->name);
+  if (!problem.empty()) {
+    fmt::print(stderr, "dbuild: error: {}\n", problem);
+    json_error(error_code::kUsage, problem);
+    return 64;
+  }
+  const auto& groups = s.graph->groups[ds->id];
+  auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+    return flags.flush_group.empty() ? g.flushed : g.id == flags.flush_group;
+  });
+  if (!flags.flush_group.empty() && it == groups.end()) {
+    problem = fmt::format("`{}` has no group `{}`", ds->name, flags.flush_group);
+    fmt::print(stderr, "dbuild: error: {}\n", problem);
+    json_error(error_code::kUsage, problem);
+    return 64;
+  }
+  if (it == groups.end() || !it->flushed)
+    fmt::print(stderr, "dbuild: `{}` has no waiting group{}; nothing to flush\n", ds->name,
+               flags.flush_group.empty() ? "" : " " + flags.flush_group);
+  else
+    fmt::print(stderr, "dbuild: flushed {}@{} with {} input{}\n", ds->name, it->id, it->members.size(),
+               it->members.size() == 1 ? "" : "s");
+  return 0;
 }
 
 static std::string signal_name(int sig) {
@@ -189,7 +238,11 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
               const std::string& command_line) {
   if (flags.dry_run) return cmd_plan(common, select, flags.force, false);
   Session s;
+  s.flush_table = flags.flush_table;
+  s.flush_group = flags.flush_group;
   if (int rc = open_session(common, select, Access::kBuild, command_line, s)) return rc;
+  if (!flags.flush_table.empty())
+    if (int rc = report_flush(s, flags)) return rc;
   exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);
   exec::BuildOptions options;
   options.jobs = flags.jobs > 0 ? flags.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -227,6 +280,8 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
     if (hint.empty()) hint = damaged_warehouse_hint(s, ev.error(a));
   }
   std::fputs(hint.c_str(), stderr);
+  // Open groups are not actions: say why they were not built.
+  for (const auto& w : waiting_groups(s, select)) fmt::print(stderr, "dbuild: {}\n", waiting_text(s, w));
   if (common.json) {
     json actions = json::array();
     for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -292,7 +347,14 @@ int cmd_status(const CommonOptions& common, const SelectOptions& select) {
       fmt::print("{:<32} {:>10} {:>10} {:>7} {:>7} {:>7}\n", ds.name, c.total, c.up_to_date, c.stale,
                  c.missing, c.failed);
   }
-  if (common.json) fmt::print("{}\n", json{{"datasets", out}}.dump());
+  auto waiting = waiting_groups(s, select);
+  if (common.json) {
+    json j{{"datasets", out}};
+    if (!waiting.empty()) j["waiting"] = waiting_json(s, waiting);
+    fmt::print("{}\n", j.dump());
+  } else {
+    for (const auto& w : waiting) fmt::print("{}\n", waiting_text(s, w));
+  }
   return 0;
 }
 

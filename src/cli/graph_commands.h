@@ -12,6 +12,8 @@ struct BuildFlags {
   bool force = false;
   bool dry_run = false;
   std::string executor;  // "", "local" or "slurm": where every command table runs
+  std::string flush_table;  // `dbuild flush TABLE [--group ID]`: close that waiting group first
+  std::string flush_group;
 };
 
 int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,

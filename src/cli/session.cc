@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -120,7 +122,101 @@ int open_state(Session& s, Access access, const std::string& command_line) {
   return 0;
 }
 
+int64_t now_unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// The recorded groups of every grouped table (none without a state).
+int load_groups(const Session& s, GroupBook& book) {
+  if (!s.store) return 0;
+  auto txn = s.store->read();
+  if (!txn.ok()) {
+    fmt::print(stderr, "dbuild: error: {}\n", txn.status().message());
+    json_error(error_code::kStateError, txn.status().message());
+    return 1;
+  }
+  for (const auto& ds : s.fe.model.datasets) {
+    if (!ds.grouped()) continue;
+    auto recorded = txn->groups(ds.name);
+    if (!recorded.ok()) {
+      fmt::print(stderr, "dbuild: error: {}\n", recorded.status().message());
+      json_error(error_code::kStateError, recorded.status().message());
+      return 1;
+    }
+    auto& groups = book.recorded[ds.name];
+    for (auto& r : *recorded) groups.push_back(Group{r.id, std::move(r.members), r.closed, r.opened_unix_ms, 0, {}, false});
+  }
+  return 0;
+}
+
+/// Records the groups of a build's graph before anything runs, so a group's members are fixed
+/// before its output is written (a killed build finds the same groups).
+int save_groups(const Session& s, const GroupBook& book) {
+  for (const auto& ds : s.fe.model.datasets) {
+    if (!ds.grouped()) continue;
+    std::vector<GroupRecord> records;
+    for (const auto& g : s.graph->groups[ds.id]) records.push_back({g.id, g.members, g.closed, g.opened_unix_ms});
+    auto it = book.recorded.find(ds.name);
+    bool same = it != book.recorded.end() && it->second.size() == records.size() &&
+                std::equal(records.begin(), records.end(), it->second.begin(), [](const GroupRecord& r, const Group& g) {
+                  return r.members == g.members && r.closed == g.closed;
+                });
+    if (same || (records.empty() && it == book.recorded.end())) continue;
+    if (Status st = s.store->put_groups(ds.name, records); !st.ok()) {
+      fmt::print(stderr, "dbuild: error: {}\n", st.message());
+      json_error(error_code::kStateError, st.message());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/// Whether a selector could name dataset `name` (its table part matches as a glob).
+bool selector_names(const std::string& selector, const std::string& name) {
+  std::string t = selector;
+  if (!t.empty() && t.front() == '+') t.erase(0, 1);
+  if (!t.empty() && t.back() == '+') t.pop_back();
+  if (size_t at = t.find('@'); at != std::string::npos) t.resize(at);
+  return glob_match(t, name);
+}
+
+std::string duration_text(int64_t ms) {
+  if (ms < 60000) return fmt::format("{}s", ms / 1000);
+  int64_t m = ms / 60000;
+  if (m < 60) return fmt::format("{}m", m);
+  if (m < 48 * 60) return fmt::format("{}h {}m", m / 60, m % 60);
+  return fmt::format("{}d {}h", m / 1440, (m / 60) % 24);
+}
+
 }  // namespace
+
+std::vector<WaitingGroup> waiting_groups(const Session& s, const SelectOptions& select) {
+  std::vector<WaitingGroup> out;
+  int64_t now = now_unix_ms();
+  for (const auto& ds : s.fe.model.datasets) {
+    if (!ds.grouped() || s.graph->groups[ds.id].empty() || s.graph->groups[ds.id].back().closed) continue;
+    bool picked = select.selectors.empty() ||
+                  std::any_of(select.selectors.begin(), select.selectors.end(),
+                              [&](const std::string& sel) { return selector_names(sel, ds.name); });
+    if (!picked) continue;
+    const Group& g = s.graph->groups[ds.id].back();
+    // A group not yet recorded (plan before the build that records it) starts waiting now.
+    int64_t waited = g.opened_unix_ms > 0 ? std::max<int64_t>(0, now - g.opened_unix_ms) : 0;
+    out.push_back({ds.id, &g, waited, ds.group_max_wait_seconds > 0 && waited > ds.group_max_wait_seconds * 1000});
+  }
+  return out;
+}
+
+std::string waiting_text(const Session& s, const WaitingGroup& w) {
+  const Model& m = s.fe.model;
+  const Dataset& ds = m.datasets[w.dataset];
+  bool files = m.datasets[ds.inputs[0].dataset].kind == Dataset::Kind::FileSource;
+  std::string out = fmt::format("{}@{}: waiting: {}, for {}", ds.name, w.group->id, group_fill(ds, *w.group, files),
+                                duration_text(w.waited_ms));
+  if (w.overdue) out += fmt::format(" (over max_wait {})", duration_text(ds.group_max_wait_seconds * 1000));
+  return out;
+}
 
 int open_session(const CommonOptions& common, const SelectOptions& select, Access access,
                  const std::string& command_line, Session& s) {
@@ -142,14 +238,21 @@ int open_session(const CommonOptions& common, const SelectOptions& select, Acces
     return 1;
   }
   if (int rc = open_state(s, access, command_line)) return rc;
+  GroupBook book;
+  if (int rc = load_groups(s, book)) return rc;
+  book.now_unix_ms = now_unix_ms();
+  book.flush_table = s.flush_table;
+  book.flush_group = s.flush_group;
   exec::EngineLister lister(*s.engines, m);
   ScopedMetric graph_metric("action graph");
-  auto graph = build_action_graph(m, lister);
+  auto graph = build_action_graph(m, lister, &book);
   if (!graph.ok()) {
     print_error(s, graph.status().message(), error_code::kGraphError);
     return 1;
   }
   s.graph = std::make_unique<ActionGraph>(std::move(*graph));
+  if (access == Access::kBuild)
+    if (int rc = save_groups(s, book)) return rc;
   for (const auto& w : s.graph->warnings) fmt::print(stderr, "dbuild: warning: {}\n", w);
   auto targets = select_actions(*s.graph, select);
   if (!targets.ok()) {

@@ -33,6 +33,9 @@ struct Session {
   std::unique_ptr<ActionGraph> graph;
   std::vector<uint8_t> targets;       // what the selectors picked
   std::vector<uint8_t> selected;      // targets and their upstream
+  // `dbuild flush TABLE [--group ID]`: set before open_session(), which closes that group.
+  std::string flush_table;
+  std::string flush_group;
 };
 
 enum class Access { kReadOnly, kBuild };
@@ -41,6 +44,17 @@ enum class Access { kReadOnly, kBuild };
 /// and selects actions. Prints what goes wrong; returns the exit code to use, or 0.
 int open_session(const CommonOptions& common, const SelectOptions& select, Access access,
                  const std::string& command_line, Session& s);
+
+/// An open group of a grouped table that the selection covers (open groups are not actions).
+struct WaitingGroup {
+  DatasetId dataset = kNone;
+  const Group* group = nullptr;
+  int64_t waited_ms = 0;
+  bool overdue = false;  // waited longer than the table's max_wait
+};
+std::vector<WaitingGroup> waiting_groups(const Session& s, const SelectOptions& select);
+/// "g000002 of `batched`: 7 of 10 files, 3.1 of 64.0 MB, waiting 2h 5m (over max_wait 1h)".
+std::string waiting_text(const Session& s, const WaitingGroup& w);
 
 /// Prints "dbuild: error: MESSAGE", and what to do when the message is the warehouse engine
 /// saying its storage is damaged (Engine::damage_hint); for --json, the error object with

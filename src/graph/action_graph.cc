@@ -1,6 +1,7 @@
 #include "graph/action_graph.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include <fmt/format.h>
@@ -155,6 +156,55 @@ Status source_partitions(const Model& model, const Dataset& ds, SourceLister& li
   return Status::Ok();
 }
 
+/// The grouped input's partitions with their sizes, in partition order.
+std::vector<GroupInput> group_inputs(const Dataset& input, const ActionGraph& g) {
+  std::vector<GroupInput> out;
+  const PartitionList& parts = g.partitions[input.id];
+  for (size_t p = 0; p < parts.size(); ++p) {
+    GroupInput in{partition_text(input.keys, parts.at(p), g.pool), 0};
+    if (input.kind == Dataset::Kind::FileSource) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(std::filesystem::path(g.model->root) / g.files[input.id][p], ec);
+      if (!ec) in.bytes = size;
+    }
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
+/// A grouped table's partitions: its closed groups.
+void grouped_partitions(const Dataset& ds, const GroupBook* book, ActionGraph& g) {
+  std::vector<Group> recorded;
+  int64_t now = book ? book->now_unix_ms : 0;
+  if (book) {
+    auto it = book->recorded.find(ds.name);
+    if (it != book->recorded.end()) recorded = it->second;
+  }
+  const Dataset& input = g.model->datasets[ds.inputs[0].dataset];
+  auto& groups = g.groups[ds.id];
+  groups = assign_groups(ds, std::move(recorded), group_inputs(input, g), now);
+  if (book && book->flush_table == ds.name && !groups.empty() &&
+      !groups.back().closed && (book->flush_group.empty() || book->flush_group == groups.back().id)) {
+    groups.back().closed = true;
+    groups.back().flushed = true;
+  }
+  PartitionList& parts = g.partitions[ds.id];
+  for (const auto& grp : groups) {
+    if (!grp.closed) continue;
+    int64_t id = g.pool.intern(grp.id);
+    parts.add(std::span<const int64_t>(&id, 1));
+  }
+  parts.sort_unique();
+}
+
+/// The group that grouped partition `tuple` is.
+const Group* group_of(const ActionGraph& g, DatasetId d, std::span<const int64_t> tuple) {
+  const std::string& id = g.pool.text(tuple[0]);
+  for (const auto& grp : g.groups[d])
+    if (grp.id == id) return &grp;
+  return nullptr;
+}
+
 void table_partitions(const Dataset& ds, ActionGraph& g) {
   PartitionList& parts = g.partitions[ds.id];
   if (ds.keys.empty()) {
@@ -172,17 +222,20 @@ void table_partitions(const Dataset& ds, ActionGraph& g) {
 
 }  // namespace
 
-Result<ActionGraph> build_action_graph(const Model& model, SourceLister& lister) {
+Result<ActionGraph> build_action_graph(const Model& model, SourceLister& lister, const GroupBook* book) {
   ActionGraph g;
   g.model = &model;
   size_t n = model.datasets.size();
   g.files.resize(n);
+  g.groups.resize(n);
   for (const auto& ds : model.datasets) g.partitions.emplace_back(static_cast<uint32_t>(ds.keys.size()));
   g.first_action.reserve(n + 1);
   for (const auto& ds : model.datasets) {
     if (ds.is_source()) {
       Status s = source_partitions(model, ds, lister, g);
       if (!s.ok()) return s;
+    } else if (ds.grouped() && !ds.inputs.empty() && g.partitions[ds.inputs[0].dataset].arity() != 0) {
+      grouped_partitions(ds, book, g);
     } else {
       table_partitions(ds, g);
     }
@@ -200,8 +253,16 @@ Result<ActionGraph> build_action_graph(const Model& model, SourceLister& lister)
     for (const auto& in : ds.inputs) literals.push_back(literal_values(in, model.datasets[in.dataset], g.pool));
     for (size_t p = 0; p < g.partitions[d].size(); ++p) {
       g.input_begin.push_back(g.inputs.size());
-      for (size_t i = 0; i < ds.inputs.size(); ++i)
+      const Group* grp = ds.grouped() ? group_of(g, d, g.partitions[d].at(p)) : nullptr;
+      for (size_t i = 0; i < ds.inputs.size(); ++i) {
+        if (i == 0 && grp) {  // the grouped input: exactly the group's members, in input order
+          std::vector<uint32_t> members = grp->present;
+          std::sort(members.begin(), members.end());
+          for (uint32_t m : members) g.inputs.push_back(g.first_action[ds.inputs[0].dataset] + m);
+          continue;
+        }
         add_edges(g, ds, ds.inputs[i], literals[i], g.partitions[d].at(p), g.inputs);
+      }
     }
   }
   g.input_begin.push_back(g.inputs.size());

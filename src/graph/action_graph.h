@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "graph/grouping.h"
 #include "graph/partitions.h"
 #include "model/model.h"
 
@@ -45,6 +46,9 @@ struct ActionGraph {
   std::vector<uint64_t> input_begin;            // per action, then the total edge count
   std::vector<ActionId> inputs;                 // per action: grouped by input dataset
   std::vector<std::string> warnings;            // files and rows skipped during discovery
+  /// Per dataset: a grouped table's groups (graph/grouping.h), the open one included; only
+  /// closed groups are partitions.
+  std::vector<std::vector<Group>> groups;
 
   size_t size() const { return first_action.empty() ? 0 : first_action.back(); }
   DatasetId dataset_of(ActionId a) const;
@@ -65,7 +69,8 @@ struct ActionGraph {
 };
 
 /// Expands every dataset into its partitions and connects each action to its inputs.
-/// File sources are discovered under `root`; table sources are listed by `lister`.
-Result<ActionGraph> build_action_graph(const Model& model, SourceLister& lister);
+/// File sources are discovered under `root`; table sources are listed by `lister`. Grouped
+/// tables extend the groups recorded in `book` (none recorded when null) and apply its flush.
+Result<ActionGraph> build_action_graph(const Model& model, SourceLister& lister, const GroupBook* book = nullptr);
 
 }  // namespace dbuild

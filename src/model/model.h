@@ -170,9 +170,15 @@ struct Dataset {
   std::vector<CheckDef> checks;
   std::vector<TestDef> tests;
   ExecutorDef executor;                    // CommandTable: where its jobs run
-  uint64_t group_max_count = 0;            // 0: no grouping
-  uint64_t group_max_bytes = 0;
+  // Grouping (`group { ... }`, docs/language.md section 14): the first input's partitions are
+  // gathered into groups; the table then has the one string key `group` and reads every
+  // other input whole.
+  uint64_t group_max_count = 0;            // 0: no count limit
+  uint64_t group_max_bytes = 0;            // 0: no size limit (file-source inputs only)
+  uint64_t group_complete_at = 0;          // 0: never complete by count alone
+  int64_t group_max_wait_seconds = 0;      // 0: waiting is never reported as overdue
   bool is_source() const { return kind == Kind::FileSource || kind == Kind::TableSource; }
+  bool grouped() const { return group_max_count != 0 || group_max_bytes != 0; }
 };
 
 struct VarDef {

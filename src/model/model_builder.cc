@@ -569,6 +569,7 @@ class ModelBuilder {
     const ast::Block& b = d.body;
     attempted_.clear();
     sql_refs_.clear();
+    if (const auto* g = nested(b, "group")) build_group(*g, d, ds);
     Attrs a(b.attributes, diags_);
     if (const auto* eng = a.get("engine")) resolve_engine(eng->value, ds);
     else if (!default_connection_.empty()) resolve_engine_name(default_connection_, default_connection_span_, ds);
@@ -581,7 +582,6 @@ class ModelBuilder {
     const ast::NestedBlock* slurm = nested(b, "slurm");
     if (slurm) slurm_settings(*slurm, ds.executor, false);
     a.report_unknown("a table block", {"engine", "format", "env", "executor"});
-    if (const auto* g = nested(b, "group")) build_group(*g, ds);
     report_unknown_nested(b, "a table block", {"group", "slurm"});
     if (!b.sql.empty() && executor)
       diags_.error(executor->name_span, "`executor` is for command tables: a query runs on its table's engine",
@@ -618,7 +618,8 @@ class ModelBuilder {
       diags_.error(env->name_span, "`env` is for command tables: it lists the environment variables a command sees");
     declared_inputs(b, ds);
     if (ds.kind == Dataset::Kind::SqlTable) merge_sql_inputs(ds);
-    check_partitions_determined(d, ds);
+    if (ds.grouped()) check_grouped_input(d, ds);
+    else check_partitions_determined(d, ds);
     check_templates(ds);
     for (const auto& c : b.checks) build_check(c, ds);
     for (const auto& t : b.tests) build_test(t, ds, file);
@@ -656,7 +657,10 @@ class ModelBuilder {
                  "declare it: connection NAME { engine = \"postgres\" ... }");
   }
 
-  void build_group(const ast::NestedBlock& g, Dataset& ds) {
+  /// `group { max_count = N  max_size = 64MB  complete_at = N  max_wait = 6h }`. A grouped
+  /// table is partitioned by its groups: its one key is the string `group`, set here so that
+  /// templates and output paths may use `{group}`.
+  void build_group(const ast::NestedBlock& g, const ast::Declaration& d, Dataset& ds) {
     Attrs a(g.attributes, diags_);
     const ast::Attribute* count = a.get("max_count");
     const ast::Attribute* size = a.get("max_size");
@@ -673,12 +677,59 @@ class ModelBuilder {
                      "a whole number of B, KB, MB, GB or TB, above 0 and at most 8191 PB (int64 bytes)");
       else ds.group_max_bytes = *n;
     }
-    if (!count && !size)
-      diags_.error(g.name_span, "a group needs max_count or max_size");
-    else if (ds.group_max_count || ds.group_max_bytes)
-      diags_.warning(g.name_span, "grouping is not implemented yet: this table is built without it",
-                     "the group settings are checked, and take effect in a later version");
-    a.report_unknown("a group block", {"max_count", "max_size"});
+    if (const auto* at = a.get("complete_at")) {
+      auto n = parse_size(at->value.text);
+      if (at->value.kind != ast::Expr::Kind::Number || !n || *n == 0)
+        diags_.error(at->value.span, "complete_at is a positive whole number of inputs",
+                     "a group holding that many inputs is built without waiting for more");
+      else ds.group_complete_at = *n;
+    }
+    if (const auto* wait = a.get("max_wait")) {
+      auto secs = duration_seconds(wait->value.text);
+      if (!secs)
+        diags_.error(wait->value.span, fmt::format("`{}` is not a duration", wait->value.text),
+                     "write a whole number of s, m, h or d, such as 30m or 6h");
+      else ds.group_max_wait_seconds = *secs;
+    }
+    if (!count && !size) diags_.error(g.name_span, "a group needs max_count or max_size");
+    a.report_unknown("a group block", {"max_count", "max_size", "complete_at", "max_wait"});
+    if (!ds.grouped()) return;  // the settings' errors are reported: one message per mistake
+    if (!d.body.partition.empty())
+      diags_.error(d.body.partition[0].name_span, "a grouped table is partitioned by its groups: it takes no partition clause",
+                   "remove the partition clause; each group is one partition, with the string key `group`");
+    ds.keys.clear();
+    ds.keys.push_back({"group", KeyType::String, g.name_span});
+  }
+
+  /// `30s`, `30m`, `6h`, `2d`: whole seconds, or nullopt.
+  static std::optional<int64_t> duration_seconds(std::string_view t) {
+    if (t.size() < 2) return std::nullopt;
+    int64_t unit = t.back() == 's' ? 1 : t.back() == 'm' ? 60 : t.back() == 'h' ? 3600 : t.back() == 'd' ? 86400 : 0;
+    int64_t n = 0;
+    std::string_view digits = t.substr(0, t.size() - 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (unit == 0 || ec != std::errc() || end != digits.data() + digits.size() || n <= 0 ||
+        n > INT64_MAX / unit)
+      return std::nullopt;
+    return n * unit;
+  }
+
+  /// The first input of a grouped table is the one grouped: it must have partitions to
+  /// gather, and sizes are known only for files.
+  void check_grouped_input(const ast::Declaration& d, const Dataset& ds) {
+    if (ds.inputs.empty()) {
+      if (attempted_.empty())
+        diags_.error(d.name_span, fmt::format("grouped table `{}` has no input to group", ds.name),
+                     "declare the input whose partitions are gathered first: input events");
+      return;
+    }
+    const Dataset& in = model_.datasets[ds.inputs[0].dataset];
+    if (in.keys.empty())
+      diags_.error(ds.inputs[0].span, fmt::format("`{}` is unpartitioned: there is nothing to group", in.name),
+                   "the first input of a grouped table is the one grouped; declare a partitioned one first");
+    else if (ds.group_max_bytes && in.kind != Dataset::Kind::FileSource)
+      diags_.error(ds.inputs[0].span, fmt::format("max_size counts file bytes, and `{}` is not a file source", in.name),
+                   "group it with max_count instead");
   }
 
   /// Reads inline or file text; file paths are relative to the rule file.
@@ -749,10 +800,22 @@ class ModelBuilder {
       InputDef input{in->id, {}, true, r.span};
       attempted_.insert(in->id);
       if (bad_keys_.count(in->id) || bad_keys_.count(ds.id)) continue;  // already reported
-      bool ok = r.mapping ? written_mapping(r, *in, ds, input.terms)
-                          : infer_mapping(ds, *in, r.span, input.terms, diags_);
+      if (ds.grouped() && r.mapping)
+        diags_.error(r.mapping_span, "a grouped table reads the members of each group, and its other inputs whole",
+                     fmt::format("write just `input {}`", r.dataset));
+      bool ok = ds.grouped() ? read_whole(*in, r.span, input.terms)
+                : r.mapping  ? written_mapping(r, *in, ds, input.terms)
+                             : infer_mapping(ds, *in, r.span, input.terms, diags_);
       if (ok) ds.inputs.push_back(std::move(input));
     }
+  }
+
+  /// A grouped table's mapping of every input: `*` on each key (the graph narrows the grouped
+  /// input to each group's members).
+  static bool read_whole(const Dataset& in, Span at, std::vector<MapTerm>& terms) {
+    terms.assign(in.keys.size(), MapTerm{});
+    for (auto& t : terms) t.span = at;
+    return true;
   }
 
   bool written_mapping(const ast::InputRef& r, const Dataset& in, const Dataset& out,
@@ -813,7 +876,9 @@ class ModelBuilder {
         continue;
       }
       if (bad_keys_.count(id) || bad_keys_.count(ds.id)) continue;  // already reported
-      if (infer_mapping(ds, model_.datasets[id], at, input.terms, diags_)) ds.inputs.push_back(std::move(input));
+      bool ok = ds.grouped() ? read_whole(model_.datasets[id], at, input.terms)
+                             : infer_mapping(ds, model_.datasets[id], at, input.terms, diags_);
+      if (ok) ds.inputs.push_back(std::move(input));
     }
   }
 

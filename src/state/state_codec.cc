@@ -340,6 +340,52 @@ Status decode_u64(std::string_view key, std::string_view value, uint64_t* out) {
   return s;
 }
 
+std::string groups_key(std::string_view dataset) {
+  std::string key = "groups";
+  key.push_back('\0');
+  key.append(dataset);
+  return key;
+}
+
+std::string encode_groups(std::string_view key, const std::vector<GroupRecord>& groups) {
+  ByteWriter w;
+  w.u32(static_cast<uint32_t>(groups.size()));
+  for (const auto& g : groups) {
+    w.str(g.id);
+    w.u8(g.closed ? 1 : 0);
+    w.i64(g.opened_unix_ms);
+    w.u32(static_cast<uint32_t>(g.members.size()));
+    for (const auto& m : g.members) w.str(m);
+  }
+  return w.finish(key);
+}
+
+Status decode_groups(std::string_view key, std::string_view value, std::vector<GroupRecord>* out) {
+  std::string_view payload;
+  Status s = open_value(key, value, 0, &payload);
+  if (!s.ok()) return s;
+  ByteReader r(payload);
+  std::vector<GroupRecord> groups;
+  uint32_t n = r.u32();
+  // Every group takes at least 17 bytes: a bound that keeps a damaged count from allocating.
+  if (n > payload.size() / 17) return Status::Error("group count exceeds the value");
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    GroupRecord g;
+    g.id = r.str();
+    uint8_t closed = r.u8();
+    if (closed > 1) return Status::Error("bad group state");
+    g.closed = closed == 1;
+    g.opened_unix_ms = r.i64();
+    uint32_t members = r.u32();
+    if (members > payload.size() / 4) return Status::Error("member count exceeds the value");
+    for (uint32_t m = 0; m < members && r.ok(); ++m) g.members.push_back(r.str());
+    groups.push_back(std::move(g));
+  }
+  s = close_reader(r);
+  if (s.ok()) *out = std::move(groups);
+  return s;
+}
+
 std::string encode_version(uint32_t version) {
   std::string out(4, '\0');  // no checksum: every future version must be able to read it
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(version >> (8 * i));

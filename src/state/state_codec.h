@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "state/state_records.h"
@@ -14,9 +15,9 @@
 namespace dbuild::state_codec {
 
 /// Version of the layout below; bump it on any change (old state is then discarded, not read).
-/// Version 2 added partition status 3 (in flight); a version 1 state is read as it is and
-/// upgraded in place by the first read-write open.
-inline constexpr uint32_t kFormatVersion = 2;
+/// Version 2 added partition status 3 (in flight); version 3 added meta "groups" records. A
+/// version 1 or 2 state is read as it is and upgraded in place by the first read-write open.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kOldestReadableVersion = 1;
 /// LMDB's key size limit (mdb_env_get_maxkeysize() with the default build).
 inline constexpr size_t kMaxKeyBytes = 511;
@@ -62,6 +63,12 @@ Status decode_stat(std::string_view key, std::string_view value, StatEntry* out)
 
 std::string encode_u64(std::string_view key, uint64_t value);  // meta "next_run_id"
 Status decode_u64(std::string_view key, std::string_view value, uint64_t* out);
+
+/// meta key of a grouped table's groups: "groups" '\0' dataset.
+std::string groups_key(std::string_view dataset);
+/// Every group of one table, in order.
+std::string encode_groups(std::string_view key, const std::vector<GroupRecord>& groups);
+Status decode_groups(std::string_view key, std::string_view value, std::vector<GroupRecord>* out);
 
 /// meta "version": exactly 4 bytes, u32 little-endian, no checksum, so that every future
 /// version of dbuild can read it.

@@ -3,6 +3,7 @@
 /// documented in state_store.h and implemented in state_codec.cc.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/hash.h"
 
@@ -86,6 +87,16 @@ struct StatEntry {
   int64_t ctime_ns = 0;
   Hash128 content_hash;  // XXH3-128 of the file's bytes
   bool operator==(const StatEntry&) const = default;
+};
+
+/// One group of a grouped table (docs/language.md, Grouping): which input partitions it holds,
+/// in the order they joined. A closed group (full, complete or flushed) never changes again.
+struct GroupRecord {
+  std::string id;                    // "g000001": the output partition's `group` key
+  std::vector<std::string> members;  // partition texts of the grouped input
+  bool closed = false;
+  int64_t opened_unix_ms = 0;        // when its first member joined (for max_wait)
+  bool operator==(const GroupRecord&) const = default;
 };
 
 /// Logs longer than this are stored as head + "... N bytes elided ..." + tail.

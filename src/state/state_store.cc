@@ -256,7 +256,7 @@ Status StateStore::open_databases(Opened* out) {
     *out = unusable(Condition::kMissing, "nothing has been built yet");
   } else if (s = codec::decode_version(*probe.version, &number); !s.ok()) {
     *out = unusable(Condition::kCorrupt, s.message());
-  } else if (number == codec::kOldestReadableVersion && number != codec::kFormatVersion) {
+  } else if (number >= codec::kOldestReadableVersion && number < codec::kFormatVersion) {
     // An older layout that this version reads as it is: upgrade the version mark in place.
     if (problem = names_problem(probe.names); !problem.empty()) {
       *out = unusable(Condition::kCorrupt, problem);

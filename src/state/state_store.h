@@ -12,9 +12,14 @@
 /// XXH3-64 of the key, so a damaged value, or a value under a damaged key, never decodes.
 ///
 ///   meta        "version"      -> u32 format version, 4 bytes, no checksum (readable forever).
-///                                 The current version is state_codec::kFormatVersion (2);
-///                                 version 1 (no status 3) is upgraded in place.
+///                                 The current version is state_codec::kFormatVersion (3);
+///                                 versions 1 (no status 3) and 2 (no "groups" keys) are
+///                                 upgraded in place.
 ///               "next_run_id"  -> u64 next run id (starts at 1), checksum.      16 bytes
+///               "groups" '\0' dataset -> the groups of a grouped table, in order: u32 count,
+///                                 then per group: id str, closed u8 (0 open, 1 closed),
+///                                 opened_unix_ms i64, u32 member count, member partition
+///                                 texts str each; checksum. (Since version 3.)
 ///   partitions  dataset '\0' partition      (partition: the text after '@'; empty if the
 ///                                            dataset is unpartitioned)
 ///               -> off  0  key              hash   action key of the last success; 0: none
@@ -128,6 +133,9 @@ class ReadTxn {
   /// partition text is appended to *damaged and the scan goes on. Errors are LMDB's only.
   Status for_each_partition_of(std::string_view dataset, const PartitionFn& fn,
                                std::vector<std::string>* damaged) const;
+
+  /// The groups of grouped table `dataset`, in order; empty if none are recorded.
+  Result<std::vector<GroupRecord>> groups(std::string_view dataset) const;
 
   /// The log one run wrote for dataset@partition.
   Result<std::optional<std::string>> log(std::string_view dataset, std::string_view partition,
@@ -284,6 +292,8 @@ class StateStore {
   Status record_failure(std::string_view dataset, std::string_view partition,
                         const Hash128& failed_key, uint64_t run_id, std::string_view log);
   Status delete_partition(std::string_view dataset, std::string_view partition);
+  /// Replaces the recorded groups of grouped table `dataset` (one commit).
+  Status put_groups(std::string_view dataset, const std::vector<GroupRecord>& groups);
 
   /// Starts a run: allocates its id (the next of a dense sequence) and records its start.
   Result<uint64_t> begin_run(std::string_view command_line, int64_t started_unix_ms);

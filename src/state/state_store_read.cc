@@ -41,6 +41,10 @@ Status check_record(std::string_view db, std::string_view key, std::string_view 
   }
   if (key == "version") return Status::Ok();  // checked by open_databases()
   if (key == "next_run_id") return codec::decode_u64(key, value, &number);
+  if (key.starts_with(std::string_view("groups\0", 7)) && key.size() > 7) {
+    std::vector<GroupRecord> groups;
+    return codec::decode_groups(key, value, &groups);
+  }
   return Status::Error("unknown key");
 }
 
@@ -68,6 +72,21 @@ void ReadTxn::release() {
   mdb_txn_abort(txn_);
   txn_ = nullptr;
   store_->gate_->leave(holder_);
+}
+
+Result<std::vector<GroupRecord>> ReadTxn::groups(std::string_view dataset) const {
+  if (txn_ == nullptr) return empty_txn();
+  if (!codec::check_names(dataset, "").ok()) return std::vector<GroupRecord>();
+  std::string key = codec::groups_key(dataset);
+  MDB_val k = lmdb::val(key);
+  MDB_val v;
+  int rc = mdb_get(txn_, store_->dbis_->meta, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::vector<GroupRecord>();
+  if (rc != 0) return lmdb::error(rc, "read groups");
+  std::vector<GroupRecord> groups;
+  Status s = codec::decode_groups(key, lmdb::view(v), &groups);
+  if (!s.ok()) return lmdb::corrupt("meta", key, s);
+  return groups;
 }
 
 Result<std::optional<PartitionRecord>> ReadTxn::partition(std::string_view dataset,

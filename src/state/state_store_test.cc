@@ -453,6 +453,30 @@ TEST_CASE("state_store: a version 1 state keeps its records and is upgraded in p
   CHECK(read_version(dir) == state_codec::kFormatVersion);
 }
 
+TEST_CASE("group: the groups of a table survive reopening and pass the record check") {
+  TempDir tmp;
+  std::string dir = tmp.sub("state");
+  std::vector<GroupRecord> groups = {{"g000001", {"2024-01-01", "2024-01-02"}, true, 5},
+                                     {"g000002", {"2024-01-03"}, false, 7}};
+  REQUIRE(open_usable(dir)->put_groups("batched", groups).ok());
+  StateStoreOptions check;
+  check.check_records = true;
+  auto store = open_usable(dir, Mode::kReadOnly, check);
+  auto txn = store->read();
+  REQUIRE(txn.ok());
+  CHECK(txn->groups("batched").value() == groups);
+  CHECK(txn->groups("other").value().empty());
+}
+
+TEST_CASE("group: a version 2 state is read as it is and upgraded in place") {
+  TempDir tmp;
+  std::string dir = tmp.sub("state");
+  open_usable(dir)->put_partition("sales", "x", built(1));
+  poke(dir, "meta", "version", state_codec::encode_version(2));
+  CHECK(open_usable(dir)->get_partition("sales", "x")->value() == built(1));
+  CHECK(read_version(dir) == 3);
+}
+
 TEST_CASE("state_store: an attempt in flight keeps the previous success and is cleared by its outcome") {
   TempDir tmp;
   auto store = open_usable(tmp.sub("state"));
@@ -482,7 +506,7 @@ TEST_CASE("state_store: a version mismatch is reported, and reset starts afresh"
   REQUIRE(opened.ok());
   CHECK(opened->condition == Condition::kVersionMismatch);
   CHECK(opened->store == nullptr);
-  CHECK(opened->reason == "it has format version 99, this dbuild uses 2");
+  CHECK(opened->reason == fmt::format("it has format version 99, this dbuild uses {}", state_codec::kFormatVersion));
 
   std::string notice;
   Result<std::unique_ptr<StateStore>> fresh = StateStore::open_or_reset(dir, &notice);

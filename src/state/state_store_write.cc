@@ -228,6 +228,14 @@ Status StateStore::put_partition(std::string_view dataset, std::string_view part
   return commit(batch);
 }
 
+Status StateStore::put_groups(std::string_view dataset, const std::vector<GroupRecord>& groups) {
+  Status names = codec::check_names(dataset, "");
+  if (!names.ok()) return names;
+  std::string key = codec::groups_key(dataset);
+  std::string value = codec::encode_groups(key, groups);
+  return write([&](lmdb::WriteTxn& w) { return w.put(dbis_->meta, key, value); });
+}
+
 Status StateStore::record_failure(std::string_view dataset, std::string_view partition,
                                   const Hash128& failed_key, uint64_t run_id,
                                   std::string_view log) {
