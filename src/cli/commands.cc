@@ -15,6 +15,7 @@
 #include "cli/json_output.h"
 #include "cli/session.h"
 #include "cli/state_commands.h"
+#include "cli/watch_command.h"
 #include "checking/test_runner.h"
 #include "lsp/server.h"
 #include "model/model_builder.h"
@@ -136,6 +137,15 @@ int run_cli(int argc, char** argv) {
                     "Run every command table on this executor (local or slurm), whatever its rule says")
       ->check(CLI::IsMember({"local", "slurm"}));
 
+  WatchOptions watch_options;
+  CLI::App* watch = app.add_subcommand("watch", "Build the selected partitions again whenever new source files arrive (docs/operations.md)");
+  add_common(watch, common, true);
+  add_select(watch, select);
+  watch->add_option("--debounce", watch_options.debounce_ms, "Wait for this many quiet milliseconds after a change (default 200)");
+  watch->add_flag("--no-initial-build", watch_options.no_initial_build, "Do not build at start");
+  watch->add_option("-j,--jobs", watch_options.build.jobs, "Run N engine actions and N local commands at once");
+  watch->add_flag("-k,--keep-going", watch_options.build.keep_going, "Go on with what does not depend on a failure");
+
   CLI::App* plan = app.add_subcommand("plan", "List the stale partitions and why");
   add_common(plan, common, true);
   add_select(plan, select);
@@ -215,6 +225,7 @@ int run_cli(int argc, char** argv) {
   } print_stats;
   if (check->parsed()) return cmd_check(common, check_options);
   if (build->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
+  if (watch->parsed()) return cmd_watch(common, select, watch_options, command_line(argc, argv));
   if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);
   if (status->parsed()) return cmd_status(common, select);
   if (why->parsed()) return cmd_why(common, why_target);
