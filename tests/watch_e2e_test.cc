@@ -49,7 +49,7 @@ class Watching {
     dir.write("workspace.dbuild", "# the root of the workspace\n");
     dir.write("rules.dbuild", kRules);
     dir.write("data/2024-03-01.csv", "shop,amount\na,1\n");
-    std::vector<std::string> args = {testing::dbuild_binary(), "-C", dir.path(), "watch", "--json",
+    std::vector<std::string> args = {testing::dbuild_binary(), "watch", "-C", dir.path(), "--json",
                                      "--debounce", "100", "-j", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
@@ -176,6 +176,8 @@ TEST_CASE("watch: a rules error is printed, the watch goes on, and the fix build
   CHECK(second["result"] == "rules_error");
   CHECK(second["rule_files"] == 1);
   CHECK(w.stderr_text().find("rules.dbuild:15:") != std::string::npos);
+  REQUIRE(second["diagnostics"].size() >= 1);
+  CHECK(second["diagnostics"][0]["line"] == 15);
   CHECK(w.running());
   write_closed(w.dir / "rules.dbuild", std::string(kRules) + "\ntable total {\n  sql \"SELECT count(*) AS n FROM per_day\"\n}\n");
   auto third = w.lines(3)[2];

@@ -200,6 +200,7 @@ BuildRun run_build(const CommonOptions& common, const SelectOptions& select, con
   if (run.code) {
     run.rules_failed = s.fe.workspace && !s.fe.ok;
     run.locked = run.code == 3;
+    if (run.rules_failed) run.json = json{{"diagnostics", diagnostics_json(s.fe.diagnostics.items(), s.fe.workspace->files)}};
     return run;
   }
   exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);

@@ -28,7 +28,8 @@ struct BuildRun {
   bool locked = false;        // another build held the lock: nothing ran (the error is printed)
   bool rules_failed = false;  // the rules have errors (printed): nothing ran
   std::optional<exec::BuildSummary> summary;  // set when the build ran (even if actions failed)
-  nlohmann::json json;        // with a summary: the object `build --json` prints
+  nlohmann::json json;        // with a summary: the object `build --json` prints; with
+                              // rules errors: {"diagnostics": [...]} (json_output.h)
 };
 struct BuildRunOptions {
   bool progress = true;  // the per-action progress lines on stderr

@@ -20,6 +20,7 @@
 #include "base/interrupt.h"
 #include "cli/engine_factory.h"
 #include "cli/front_end.h"
+#include "cli/json_output.h"
 #include "graph/selector.h"
 
 namespace fs = std::filesystem;
@@ -223,7 +224,7 @@ std::string clock_time(const char* format, bool utc) {
 /// One line on stdout for a build (flushed: a pipe reader sees it at once).
 void report(const CommonOptions& common, const Trigger& t, const BuildRun& run) {
   if (common.json) {
-    json out = run.summary ? run.json : json::object();
+    json out = run.json.is_object() ? run.json : json::object();
     out["time"] = clock_time("%FT%TZ", true);
     out["trigger"] = t.words();
     out["new_files"] = t.arrived.size();
@@ -274,6 +275,9 @@ int cmd_watch(const CommonOptions& common, const SelectOptions& select, const Wa
   fmt::print(stderr, "dbuild: watching {} director{} under {} (Ctrl-C stops)\n", watcher.size(),
              watcher.size() == 1 ? "y" : "ies", display_path(watched.root));
 
+  // The watch prints its own object per build; the once-per-process error object of a
+  // failing command would leave a stray line after the first failure.
+  enable_json_errors(false);
   BuildRunOptions run_options;
   run_options.progress = false;  // one line per build
   Trigger pending;
