@@ -155,16 +155,20 @@ TEST_CASE("watch: a burst of files gives one build") {
   CHECK(w.count_after(500) == 2);
 }
 
-TEST_CASE("watch: a file written as .part is built once after the rename, not before") {
+TEST_CASE("watch: a file written as .part or .name is built once after the rename, not before") {
   Watching w;
   w.lines(1);
   std::string part = w.dir / "data/2024-03-02.csv.part";
+  std::string hidden = w.dir / "data/.2024-03-03.csv";  // matches data/*.csv: only its name keeps it out
   write_closed(part, "shop,amount\nb,2\n");
-  CHECK(w.count_after(600) == 1);  // several quiet periods: the .part file started nothing
+  write_closed(hidden, "shop,amount\nc,3\n");
+  CHECK(w.count_after(600) == 1);  // several quiet periods: the unfinished files started nothing
   fs::rename(part, w.dir / "data/2024-03-02.csv");
+  fs::rename(hidden, w.dir / "data/2024-03-03.csv");
   auto second = w.lines(2)[1];
-  CHECK(second["trigger"] == "1 new file");
-  CHECK(with_result(second, "ran") == std::set<std::string>{"sales@2024-03-02", "per_day@2024-03-02"});
+  CHECK(second["trigger"] == "2 new files");
+  CHECK(with_result(second, "ran") == std::set<std::string>{"sales@2024-03-02", "per_day@2024-03-02",
+                                                            "sales@2024-03-03", "per_day@2024-03-03"});
   CHECK(w.count_after(500) == 2);
 }
 
