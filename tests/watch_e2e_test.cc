@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "state/build_lock.h"
 #include "test_util.h"
 
 extern char** environ;
@@ -198,6 +199,22 @@ TEST_CASE("watch: plan and build run while the watch waits") {
   CHECK(plan.find("0 stale, 2 up to date") != std::string::npos);
   cli.run("build");
   CHECK_MESSAGE(cli.code == 0, cli.err);  // the watch does not hold the build lock between builds
+}
+
+TEST_CASE("watch: a build lock held by another build is reported and the build retried a second later") {
+  Watching w;
+  w.lines(1);
+  auto other = BuildLock::acquire(w.dir / ".dbuild/build.lock", "dbuild build (another)");
+  REQUIRE(other.ok());
+  write_closed(w.dir / "data/2024-03-02.csv", "shop,amount\nb,2\n");
+  auto second = w.lines(2)[1];
+  CHECK(second["result"] == "locked");
+  CHECK(w.stderr_text().find("another dbuild build is running") != std::string::npos);
+  other->release();
+  auto third = w.lines(3, 4000)[2];  // no new change: the retry comes after a second
+  CHECK(third["result"] == "built");
+  CHECK(third["trigger"] == "1 new file");
+  CHECK(with_result(third, "ran") == std::set<std::string>{"sales@2024-03-02", "per_day@2024-03-02"});
 }
 
 TEST_CASE("watch: SIGINT between builds stops the watch at once with 0") {
