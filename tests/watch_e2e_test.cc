@@ -29,7 +29,7 @@ using json = nlohmann::json;
 namespace dbuild {
 namespace {
 
-const char* kRules = R"(
+const std::string kRules = R"(
 source sales {
   path = "data/{day}.csv"
   format = csv
@@ -46,9 +46,9 @@ table per_day {
 /// A workspace with one day of data, and `dbuild watch --json` running on it.
 class Watching {
  public:
-  explicit Watching(const std::vector<std::string>& extra = {}) {
+  explicit Watching(const std::string& more_rules = "", const std::vector<std::string>& extra = {}) {
     dir.write("workspace.dbuild", "# the root of the workspace\n");
-    dir.write("rules.dbuild", kRules);
+    dir.write("rules.dbuild", kRules + more_rules);
     dir.write("data/2024-03-01.csv", "shop,amount\na,1\n");
     std::vector<std::string> args = {testing::dbuild_binary(), "watch", "-C", dir.path(), "--json",
                                      "--debounce", "100", "-j", "1"};
@@ -224,6 +224,25 @@ TEST_CASE("watch: SIGINT between builds stops the watch at once with 0") {
   CHECK(w.stop(SIGINT) == 0);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
   CHECK(w.stderr_text().find("watch stopped") != std::string::npos);
+}
+
+TEST_CASE("watch: SIGINT during a build rolls the build back and exits 130") {
+  Watching w(R"(
+table slow {
+  partition day: date
+  input per_day
+  command "touch \"$DBUILD_ROOT/running\"; sleep 8; echo done > {{ output }}"
+  output "out/{day}.txt"
+}
+)");
+  // The initial build runs the command; wait until it is running.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!fs::exists(w.dir / "running") && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(w.stop(SIGINT) == 130);
+  CHECK(w.stderr_text().find("interrupted by SIGINT: 1 running action was rolled back") != std::string::npos);
+  CHECK(w.stderr_text().find("watch stopped") == std::string::npos);
+  CHECK_FALSE(fs::exists(w.dir / "out/2024-03-01.txt"));
 }
 
 }  // namespace
