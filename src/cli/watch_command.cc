@@ -170,7 +170,10 @@ bool refresh(const CommonOptions& common, Watched& w) {
   FrontEndOptions options;
   options.print_diagnostics = false;  // the build prints them
   FrontEnd fe = load_front_end(common.dir, vars, options);
-  if (!fe.workspace) return false;
+  if (!fe.workspace) {
+    json_front_end_error(fe);  // --json: the error object every command prints
+    return false;
+  }
   w.root = fe.workspace->root;
   w.sql_files.clear();
   for (FileId id = 0; id < fe.workspace->files.size(); ++id) {
