@@ -16,6 +16,7 @@
 #include "cli/report_command.h"
 #include "cli/session.h"
 #include "cli/state_commands.h"
+#include "cli/watch_command.h"
 #include "checking/test_runner.h"
 #include "lsp/server.h"
 #include "model/model_builder.h"
@@ -142,6 +143,15 @@ int run_cli(int argc, char** argv) {
   flush->add_option("table", build_flags.flush_table, "The grouped table")->required();
   flush->add_option("--group", build_flags.flush_group, "Only if its waiting group is this one (g000003)");
 
+  WatchOptions watch_options;
+  CLI::App* watch = app.add_subcommand("watch", "Build the selected partitions again whenever new source files arrive (docs/operations.md)");
+  add_common(watch, common, true);
+  add_select(watch, select);
+  watch->add_option("--debounce", watch_options.debounce_ms, "Wait for this many quiet milliseconds after a change (default 200)");
+  watch->add_flag("--no-initial-build", watch_options.no_initial_build, "Do not build at start");
+  watch->add_option("-j,--jobs", watch_options.build.jobs, "Run N engine actions and N local commands at once");
+  watch->add_flag("-k,--keep-going", watch_options.build.keep_going, "Go on with what does not depend on a failure");
+
   CLI::App* plan = app.add_subcommand("plan", "List the stale partitions and why");
   add_common(plan, common, true);
   add_select(plan, select);
@@ -232,6 +242,7 @@ int run_cli(int argc, char** argv) {
   if (build->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
   if (flush->parsed()) select.selectors = {build_flags.flush_table};
   if (flush->parsed()) return cmd_build(common, select, build_flags, command_line(argc, argv));
+  if (watch->parsed()) return cmd_watch(common, select, watch_options, command_line(argc, argv));
   if (plan->parsed()) return cmd_plan(common, select, build_flags.force, exit_code);
   if (status->parsed()) return cmd_status(common, select);
   if (why->parsed()) return cmd_why(common, why_target);

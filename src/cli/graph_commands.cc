@@ -234,15 +234,30 @@ static std::string signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : fmt::format("signal {}", sig);
 }
 
-int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
-              const std::string& command_line) {
-  if (flags.dry_run) return cmd_plan(common, select, flags.force, false);
+std::string build_summary_words(const exec::BuildSummary& sum) {
+  return fmt::format("ran {}, up to date {}, cut off {}, failed {}{}{} in {}", sum.ran, sum.up_to_date,
+                     sum.cut_off, sum.failed, sum.not_run ? fmt::format(", not run {}", sum.not_run) : "",
+                     sum.removed ? fmt::format(", removed {} partitions no longer produced", sum.removed) : "",
+                     seconds(sum.elapsed_ms));
+}
+
+BuildRun run_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
+                   const std::string& command_line, const BuildRunOptions& run_options) {
+  BuildRun run;
   Session s;
   s.flush_table = flags.flush_table;
   s.flush_group = flags.flush_group;
-  if (int rc = open_session(common, select, Access::kBuild, command_line, s)) return rc;
-  if (!flags.flush_table.empty())
-    if (int rc = report_flush(s, flags)) return rc;
+  run.code = open_session(common, select, Access::kBuild, command_line, s);
+  if (run.code) {
+    run.rules_failed = s.fe.workspace && !s.fe.ok;
+    run.locked = run.code == 3;
+    if (run.rules_failed) run.json = json{{"diagnostics", diagnostics_json(s.fe.diagnostics.items(), s.fe.workspace->files)}};
+    return run;
+  }
+  if (!flags.flush_table.empty()) {
+    run.code = report_flush(s, flags);
+    if (run.code) return run;
+  }
   exec::Evaluator ev(*s.graph, s.store.get(), *s.engines);
   exec::BuildOptions options;
   options.jobs = flags.jobs > 0 ? flags.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -253,12 +268,14 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   auto executors = open_executors(s.fe.model, flags.executor, options.jobs, s.fe.model.root + "/.dbuild");
   if (!executors.ok()) {
     print_error(s, executors.status().message(), error_code::kExecutorError);
-    return 1;
+    run.code = 1;
+    return run;
   }
   options.executors = executors->get();
   ProgressPrinter printer;
   options.on_progress = [&](const exec::Progress& p) {
-    if (!common.json) printer.update(p, p.last_failed ? "failed" : p.last_interrupted ? "rolled back" : "ran");
+    if (!common.json && run_options.progress)
+      printer.update(p, p.last_failed ? "failed" : p.last_interrupted ? "rolled back" : "ran");
   };
   install_interrupt_handlers();  // SIGINT/SIGTERM: finish or roll back what runs, then stop
   auto sum = ev.build(s.selected, options);
@@ -271,7 +288,8 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
   warn_damaged(ev);
   if (!sum.ok()) {
     print_error(s, sum.status().message());
-    return 1;
+    run.code = 1;
+    return run;
   }
   std::string hint;
   for (ActionId a = 0; a < s.graph->size(); ++a) {
@@ -290,30 +308,37 @@ int cmd_build(const CommonOptions& common, const SelectOptions& select, const Bu
       j["result"] = exec::state_code(ev.info()[a].state);
       actions.push_back(std::move(j));
     }
-    json out{{"ran", sum->ran},         {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
-             {"failed", sum->failed},   {"not_run", sum->not_run},       {"removed", sum->removed},
-             {"removed_partitions", removed_json(s, ev.removed())},
-             {"actions", actions}};
+    run.json = json{{"ran", sum->ran},         {"up_to_date", sum->up_to_date}, {"cut_off", sum->cut_off},
+                    {"failed", sum->failed},   {"not_run", sum->not_run},       {"removed", sum->removed},
+                    {"removed_partitions", removed_json(s, ev.removed())},
+                    {"actions", actions}};
     if (sum->interrupted_by) {
-      out["interrupted_by"] = signal_name(sum->interrupted_by);
-      out["rolled_back"] = sum->rolled_back;
+      run.json["interrupted_by"] = signal_name(sum->interrupted_by);
+      run.json["rolled_back"] = sum->rolled_back;
     }
-    fmt::print("{}\n", out.dump(-1, ' ', false, json::error_handler_t::replace));
-  } else {
-    fmt::print("dbuild: ran {}, up to date {}, cut off {}, failed {}{}{} in {}\n", sum->ran, sum->up_to_date,
-               sum->cut_off, sum->failed, sum->not_run ? fmt::format(", not run {}", sum->not_run) : "",
-               sum->removed ? fmt::format(", removed {} partitions no longer produced", sum->removed) : "",
-               seconds(sum->elapsed_ms));
   }
+  run.summary = *sum;
   if (sum->interrupted_by) {
     fmt::print(stderr, "dbuild: interrupted by {}: {} running action{} rolled back, {} not started; "
                        "the next build goes on from here\n",
                signal_name(sum->interrupted_by),
                sum->rolled_back, sum->rolled_back == 1 ? " was" : "s were",
                sum->not_run - std::min(sum->not_run, sum->rolled_back));
-    return 128 + sum->interrupted_by;
+    run.code = 128 + sum->interrupted_by;
+  } else {
+    run.code = sum->failed || sum->not_run ? 1 : 0;
   }
-  return sum->failed || sum->not_run ? 1 : 0;
+  return run;
+}
+
+int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
+              const std::string& command_line) {
+  if (flags.dry_run) return cmd_plan(common, select, flags.force, false);
+  BuildRun run = run_build(common, select, flags, command_line);
+  if (!run.summary) return run.code;
+  if (common.json) fmt::print("{}\n", run.json.dump(-1, ' ', false, json::error_handler_t::replace));
+  else fmt::print("dbuild: {}\n", build_summary_words(*run.summary));
+  return run.code;
 }
 
 int cmd_status(const CommonOptions& common, const SelectOptions& select) {

@@ -1,6 +1,9 @@
 #pragma once
 /// The commands that work on the action graph: build, plan, status, why.
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/session.h"
 
@@ -18,6 +21,27 @@ struct BuildFlags {
 
 int cmd_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
               const std::string& command_line);
+
+/// One build run in-process: what `build` does, for callers that print the summary their own
+/// way (`watch` builds again and again in one process). Each call opens a fresh session (the
+/// rules are read again) and releases the build lock before returning.
+struct BuildRun {
+  int code = 0;               // the exit code `build` would return
+  bool locked = false;        // another build held the lock: nothing ran (the error is printed)
+  bool rules_failed = false;  // the rules have errors (printed): nothing ran
+  std::optional<exec::BuildSummary> summary;  // set when the build ran (even if actions failed)
+  nlohmann::json json;        // with a summary: the object `build --json` prints; with
+                              // rules errors: {"diagnostics": [...]} (json_output.h)
+};
+struct BuildRunOptions {
+  bool progress = true;  // the per-action progress lines on stderr
+};
+/// Runs the build and prints what `build` prints on stderr (failures, removals, interrupts);
+/// the summary line (or JSON object) is left to the caller.
+BuildRun run_build(const CommonOptions& common, const SelectOptions& select, const BuildFlags& flags,
+                   const std::string& command_line, const BuildRunOptions& options = {});
+/// The summary line `build` prints: "ran 4, up to date 120, cut off 0, failed 0 in 0.21s".
+std::string build_summary_words(const exec::BuildSummary& sum);
 int cmd_plan(const CommonOptions& common, const SelectOptions& select, bool force, bool exit_code);
 int cmd_status(const CommonOptions& common, const SelectOptions& select);
 int cmd_why(const CommonOptions& common, const std::string& target);
