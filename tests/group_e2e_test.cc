@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <thread>
@@ -257,6 +258,36 @@ TEST_CASE("group: a build killed while building groups converges to the same gro
   victim.build();
   CHECK(victim.groups() == expected);
   CHECK(with_result(victim.build(), "ran").empty());
+}
+
+TEST_CASE("group: the sensors example batches hourly files, waits, flushes, and starts a new batch for a late file") {
+  testing::TempDir dir;
+  std::filesystem::copy(testing::source_dir() + "/examples/sensors", dir.path(),
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(dir.path() + "/.dbuild");
+  std::filesystem::remove(dir.path() + "/warehouse.db");
+  testing::DbuildIn d{dir.path()};
+  json first = json::parse(d.run("build --json"));
+  REQUIRE_MESSAGE(d.code == 0, d.err);
+  std::set<std::string> ran = with_result(first, "ran");
+  CHECK(ran.count("batches@g000001") == 1);
+  CHECK(ran.count("batches@g000002") == 1);
+  CHECK(ran.count("batches@g000003") == 0);  // 3 of 6 hours: it waits
+  CHECK(ran.count("sensor_report") == 1);
+  CHECK(d.run("plan").find("batches@g000003: waiting: 3 of 6 files") != std::string::npos);
+  d.run("flush batches");
+  CHECK_MESSAGE(d.code == 0, d.err);
+  CHECK(d.err.find("flushed batches@g000003 with 3 inputs") != std::string::npos);
+  // A late hour starts a fourth batch, which waits; the third stays as it was built.
+  dir.write("data/readings/2024-03-05T15.csv", "sensor,celsius\nnorth,17.5\n");
+  json later = json::parse(d.run("build --json"));
+  CHECK(d.code == 0);
+  CHECK(with_result(later, "ran") == std::set<std::string>{"readings@2024-03-05T15", "sensor_report"});
+  CHECK(d.run("plan").find("batches@g000004: waiting: 1 of 6 files") != std::string::npos);
+  // The report covers the grouped table too.
+  d.run("report -o report.html");
+  CHECK(d.code == 0);
+  CHECK(testing::slurp(dir.path() + "/report.html").find("batches") != std::string::npos);
 }
 
 }  // namespace
