@@ -16,7 +16,8 @@ namespace {
 class PrivateSlurm {
  public:
   ~PrivateSlurm() {
-    if (!dir_.empty()) run_command(source_dir() + "/scripts/slurm stop " + dir_ + " >/dev/null 2>&1");
+    // The cluster lives in dir_/c (where it was started); then the directory itself goes.
+    if (!dir_.empty()) run_command(source_dir() + "/scripts/slurm stop " + dir_ + "/c >/dev/null 2>&1; rm -rf " + dir_);
   }
   Result<std::string> conf() {
     std::call_once(once_, [this] { started_ = start(); });
